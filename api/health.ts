@@ -1,0 +1,46 @@
+// GET /healthz: are the two things every request depends on reachable?
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+export type HealthCheck = () => Promise<void>;
+
+export interface HealthOptions {
+  checks: Record<'database' | 'temporal', HealthCheck>;
+  timeoutMs?: number;
+}
+
+const checkResult = z.object({ status: z.enum(['up', 'down']), error: z.string().optional() });
+const healthSchema = z
+  .object({ status: z.enum(['up', 'down']), checks: z.record(z.string(), checkResult) })
+  .meta({ id: 'Health' });
+
+async function runCheck(check: HealthCheck, timeoutMs: number): Promise<z.infer<typeof checkResult>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return { status: 'up' };
+  } catch (error) {
+    return { status: 'down', error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, options) => {
+  app.get('/healthz', {
+    schema: {
+      summary: 'Database and Temporal reachability',
+      tags: ['operations'],
+      response: { 200: healthSchema, 503: healthSchema },
+    },
+  }, async (_request, reply) => {
+    const names = Object.keys(options.checks) as (keyof HealthOptions['checks'])[];
+    const results = await Promise.all(names.map((name) => runCheck(options.checks[name], options.timeoutMs ?? 2000)));
+    const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
+    const up = results.every((result) => result.status === 'up');
+    return reply.code(up ? 200 : 503).send({ status: up ? 'up' : 'down', checks });
+  });
+};

@@ -1,0 +1,86 @@
+// Builds the HTTP API: one Fastify instance, one plugin per resource, zod
+// schemas as the single source of validation and of the OpenAPI document.
+import { randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { SendersRepository } from '../db/senders.ts';
+import type { Client } from '@temporalio/client';
+import { pingDatabase, type Db } from '../db/database.ts';
+import type { SecretBox } from '../db/secret-box.ts';
+import { requireBearerToken } from './auth.ts';
+import { healthRoutes } from './health.ts';
+import { loggerOptions } from './logging.ts';
+import { registerProblemHandlers } from './problem.ts';
+import { senderRoutes } from './senders.ts';
+
+export interface ApiDependencies {
+  db: Db;
+  secrets: SecretBox;
+  /** Starts, signals and queries workflows; its connection is probed by /healthz. */
+  temporal: Client;
+  apiToken: string;
+  logLevel?: string;
+  /** Where logs go; stdout when omitted. Tests pass a stream to inspect what was logged. */
+  logStream?: Writable;
+}
+
+export const apiVersion = '1.0.0';
+
+export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { ...loggerOptions(deps.logLevel ?? 'info'), ...(deps.logStream ? { stream: deps.logStream } : {}) },
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerProblemHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'WhatsApp campaign engine API',
+        version: apiVersion,
+        description: 'Senders, templates, contacts and consent; starts and queries the engine\'s Temporal workflows. Errors are RFC 9457 problem+json.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, {
+    checks: {
+      database: () => pingDatabase(deps.db),
+      temporal: async () => {
+        await deps.temporal.connection.workflowService.getSystemInfo({});
+      },
+    },
+  });
+
+  const senders = new SendersRepository(deps.db, deps.secrets);
+  await app.register(async (v1) => {
+    requireBearerToken(v1, deps.apiToken);
+    await v1.register(senderRoutes, { senders });
+  });
+
+  await app.ready();
+  return app;
+}

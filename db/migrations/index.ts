@@ -1,0 +1,9 @@
+// Forward-only: migrations are never edited or reverted once merged; a change
+// is a new file appended here. Listed explicitly (not read from disk) so the
+// set is fixed at build time.
+import type { Migration } from 'kysely/migration';
+import * as senders from './0001_senders.ts';
+
+export const migrations: Record<string, Migration> = {
+  '0001_senders': senders,
+};

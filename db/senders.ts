@@ -1,0 +1,233 @@
+// Senders repository: the only code that reads or writes the senders table.
+// Secrets are sealed on the way in; the API view carries only whether each is set.
+import { randomUUID } from 'node:crypto';
+import { normaliseWhatsAppNumber } from '../domain/phone-number.ts';
+import { ConflictProblem, NotFoundProblem, ValidationProblem } from '../domain/problems.ts';
+import {
+  senderSettingsProblems,
+  type CreateSender,
+  type Sender,
+  type SenderSettings,
+  type UpdateSender,
+} from '../domain/sender.ts';
+import type { Db } from './database.ts';
+import type { SenderRow, SenderRowUpdate } from './schema.ts';
+import type { SecretBox } from './secret-box.ts';
+
+const secretColumns = {
+  apiSecret: 'api_secret_sealed',
+  privateKey: 'private_key_sealed',
+  signatureSecret: 'signature_secret_sealed',
+} as const;
+type SecretField = keyof typeof secretColumns;
+
+export interface SenderCredentials {
+  apiKey: string | null;
+  apiSecret: string | null;
+  applicationId: string | null;
+  privateKey: string | null;
+  signatureSecret: string | null;
+}
+
+export interface ListSendersPage {
+  items: Sender[];
+  nextCursor: string | null;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === UNIQUE_VIOLATION;
+}
+
+function duplicateNumber(number: string): ConflictProblem {
+  return new ConflictProblem(`A sender with WhatsApp number ${number} already exists.`, [
+    { field: 'whatsappNumber', message: 'is already registered to another sender' },
+  ]);
+}
+
+function secretContext(senderId: string, field: SecretField): string {
+  return `senders/${senderId}/${field}`;
+}
+
+function settingsOf(row: SenderRow): SenderSettings {
+  return {
+    apiKey: row.api_key,
+    hasApiSecret: row.api_secret_sealed !== null,
+    applicationId: row.application_id,
+    hasPrivateKey: row.private_key_sealed !== null,
+    autoReplyEnabled: row.auto_reply_enabled,
+    autoReplyText: row.auto_reply_text,
+  };
+}
+
+function assertSettingsValid(settings: SenderSettings): void {
+  const problems = senderSettingsProblems(settings);
+  if (problems.length > 0) throw new ValidationProblem(problems);
+}
+
+export function toSender(row: SenderRow): Sender {
+  return {
+    senderId: row.sender_id,
+    nickname: row.nickname,
+    whatsappNumber: row.whatsapp_number,
+    apiKey: row.api_key,
+    applicationId: row.application_id,
+    wabaId: row.waba_id,
+    portfolioId: row.portfolio_id,
+    autoReplyEnabled: row.auto_reply_enabled,
+    autoReplyText: row.auto_reply_text,
+    secrets: {
+      apiSecret: row.api_secret_sealed !== null,
+      privateKey: row.private_key_sealed !== null,
+      signatureSecret: row.signature_secret_sealed !== null,
+    },
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export class SendersRepository {
+  readonly #db: Db;
+  readonly #secrets: SecretBox;
+
+  constructor(db: Db, secrets: SecretBox) {
+    this.#db = db;
+    this.#secrets = secrets;
+  }
+
+  #seal(senderId: string, field: SecretField, value: string | null | undefined): string | null {
+    return value == null ? null : this.#secrets.seal(value, secretContext(senderId, field));
+  }
+
+  async create(input: CreateSender): Promise<Sender> {
+    const senderId = randomUUID();
+    // Set here, not by the column default: JS dates have millisecond precision and
+    // list cursors compare against them, so stored timestamps must too.
+    const now = new Date();
+    const whatsappNumber = normaliseWhatsAppNumber(input.whatsappNumber);
+    if (!whatsappNumber) throw new ValidationProblem([{ field: 'whatsappNumber', message: 'is not a valid phone number' }]);
+    const row = {
+      sender_id: senderId,
+      nickname: input.nickname,
+      whatsapp_number: whatsappNumber,
+      api_key: input.apiKey ?? null,
+      api_secret_sealed: this.#seal(senderId, 'apiSecret', input.apiSecret),
+      application_id: input.applicationId ?? null,
+      private_key_sealed: this.#seal(senderId, 'privateKey', input.privateKey),
+      signature_secret_sealed: this.#seal(senderId, 'signatureSecret', input.signatureSecret),
+      waba_id: input.wabaId ?? null,
+      portfolio_id: input.portfolioId ?? null,
+      auto_reply_enabled: input.autoReplyEnabled,
+      auto_reply_text: input.autoReplyText ?? null,
+      created_at: now,
+      updated_at: now,
+    };
+    assertSettingsValid(settingsOf(row));
+    try {
+      const inserted = await this.#db.insertInto('senders').values(row).returningAll().executeTakeFirstOrThrow();
+      return toSender(inserted);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateNumber(whatsappNumber);
+      throw error;
+    }
+  }
+
+  async get(senderId: string): Promise<Sender> {
+    return toSender(await this.#getRow(senderId));
+  }
+
+  async #getRow(senderId: string): Promise<SenderRow> {
+    const row = await this.#db.selectFrom('senders').selectAll().where('sender_id', '=', senderId).executeTakeFirst();
+    if (!row) throw new NotFoundProblem('Sender', senderId);
+    return row;
+  }
+
+  /** Oldest first; the cursor is the last item's (created_at, sender_id), opaque to clients. */
+  async list(limit: number, cursor?: string): Promise<ListSendersPage> {
+    let query = this.#db.selectFrom('senders').selectAll().orderBy('created_at').orderBy('sender_id').limit(limit + 1);
+    if (cursor) {
+      const after = decodeCursor(cursor);
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', after.createdAt),
+          eb.and([eb('created_at', '=', after.createdAt), eb('sender_id', '>', after.senderId)]),
+        ]),
+      );
+    }
+    const rows = await query.execute();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toSender),
+      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  async update(senderId: string, patch: UpdateSender): Promise<Sender> {
+    const changes: SenderRowUpdate = { updated_at: new Date() };
+    if (patch.nickname !== undefined) changes.nickname = patch.nickname;
+    if (patch.whatsappNumber !== undefined) {
+      const normalised = normaliseWhatsAppNumber(patch.whatsappNumber);
+      if (!normalised) throw new ValidationProblem([{ field: 'whatsappNumber', message: 'is not a valid phone number' }]);
+      changes.whatsapp_number = normalised;
+    }
+    if (patch.apiKey !== undefined) changes.api_key = patch.apiKey;
+    if (patch.applicationId !== undefined) changes.application_id = patch.applicationId;
+    if (patch.wabaId !== undefined) changes.waba_id = patch.wabaId;
+    if (patch.portfolioId !== undefined) changes.portfolio_id = patch.portfolioId;
+    if (patch.autoReplyEnabled !== undefined) changes.auto_reply_enabled = patch.autoReplyEnabled;
+    if (patch.autoReplyText !== undefined) changes.auto_reply_text = patch.autoReplyText;
+    for (const field of Object.keys(secretColumns) as SecretField[]) {
+      if (patch[field] !== undefined) changes[secretColumns[field]] = this.#seal(senderId, field, patch[field]);
+    }
+    try {
+      return await this.#db.transaction().execute(async (trx) => {
+        const current = await trx.selectFrom('senders').selectAll().where('sender_id', '=', senderId).forUpdate().executeTakeFirst();
+        if (!current) throw new NotFoundProblem('Sender', senderId);
+        assertSettingsValid(settingsOf({ ...current, ...changes }));
+        const updated = await trx.updateTable('senders').set(changes).where('sender_id', '=', senderId).returningAll().executeTakeFirstOrThrow();
+        return toSender(updated);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateNumber(changes.whatsapp_number ?? '');
+      throw error;
+    }
+  }
+
+  async delete(senderId: string): Promise<void> {
+    const result = await this.#db.deleteFrom('senders').where('sender_id', '=', senderId).executeTakeFirst();
+    if (result.numDeletedRows === 0n) throw new NotFoundProblem('Sender', senderId);
+  }
+
+  /** Opens the sealed secrets, for the code that calls Vonage. Never for API responses or logs. */
+  async credentials(senderId: string): Promise<SenderCredentials> {
+    const row = await this.#getRow(senderId);
+    const open = (field: SecretField) => {
+      const sealed = row[secretColumns[field]];
+      return sealed === null ? null : this.#secrets.open(sealed, secretContext(senderId, field));
+    };
+    return {
+      apiKey: row.api_key,
+      apiSecret: open('apiSecret'),
+      applicationId: row.application_id,
+      privateKey: open('privateKey'),
+      signatureSecret: open('signatureSecret'),
+    };
+  }
+}
+
+function encodeCursor(row: SenderRow): string {
+  return Buffer.from(JSON.stringify([row.created_at.toISOString(), row.sender_id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; senderId: string } {
+  try {
+    const [createdAt, senderId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(createdAt);
+    if (Number.isNaN(date.getTime()) || typeof senderId !== 'string') throw new Error('bad cursor');
+    return { createdAt: date, senderId };
+  } catch {
+    throw new ValidationProblem([{ field: 'cursor', message: 'is not a cursor this API returned' }]);
+  }
+}

@@ -1,0 +1,36 @@
+// Process configuration, parsed once from the environment at start-up so a
+// missing or malformed variable stops the process with a message naming it.
+// Temporal connection settings are not here: @temporalio/envconfig reads them.
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+
+const apiEnvSchema = z.object({
+  API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  ENCRYPTION_KEY: z.string().min(1, 'is required (32 random bytes, base64: openssl rand -base64 32)'),
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const workerEnvSchema = z.object({
+  ENCRYPTION_KEY: apiEnvSchema.shape.ENCRYPTION_KEY,
+  METRICS_PORT: port.default(9464),
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: apiEnvSchema.shape.LOG_LEVEL,
+});
+
+export type ApiConfig = z.infer<typeof apiEnvSchema>;
+export type WorkerConfig = z.infer<typeof workerEnvSchema>;
+
+export class ConfigError extends Error {}
+
+function parse<T>(schema: z.ZodType<T>, env: Record<string, string | undefined>): T {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+export const parseApiConfig = (env: Record<string, string | undefined>): ApiConfig => parse(apiEnvSchema, env);
+export const parseWorkerConfig = (env: Record<string, string | undefined>): WorkerConfig => parse(workerEnvSchema, env);

@@ -1,0 +1,64 @@
+// Idempotent namespace preparation: retention long enough to inspect finished
+// campaigns in the Web UI, and the engine's custom search attributes. Run by
+// `npm start` for the embedded server and by `npm run temporal:setup` against
+// a self-hosted cluster (Temporal Cloud manages both through its own console).
+import type { Connection } from '@temporalio/client';
+import { isGrpcServiceError } from '@temporalio/client';
+import { msToTs, tsToMs } from '@temporalio/common/lib/time.js';
+import proto from '@temporalio/proto';
+import { engineSearchAttributes } from '../workflows/search-attributes.ts';
+
+const GRPC_NOT_FOUND = 5;
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const defaultRetentionDays = 30;
+
+const { IndexedValueType } = proto.temporal.api.enums.v1;
+const indexedValueType: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  TEXT: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  DOUBLE: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+function isNotFound(error: unknown): boolean {
+  return isGrpcServiceError(error) && (error.code as number) === GRPC_NOT_FOUND;
+}
+
+/** Creates the namespace, or raises its retention to at least `retentionDays`. */
+export async function ensureNamespace(connection: Connection, namespace: string, retentionDays = defaultRetentionDays): Promise<void> {
+  const wantedMs = retentionDays * DAY_MS;
+  try {
+    const described = await connection.workflowService.describeNamespace({ namespace });
+    if (tsToMs(described.config?.workflowExecutionRetentionTtl) >= wantedMs) return;
+    await connection.workflowService.updateNamespace({
+      namespace,
+      config: { workflowExecutionRetentionTtl: msToTs(wantedMs) },
+    });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs(wantedMs),
+    });
+  }
+}
+
+/** Registers the missing custom search attributes; existing ones are left alone. */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = engineSearchAttributes.filter((key) => !(key.name in (customAttributes ?? {})));
+  if (missing.length === 0) return [];
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((key) => [key.name, indexedValueType[key.type]!])),
+  });
+  return missing.map((key) => key.name);
+}
+
+export async function prepareNamespace(connection: Connection, namespace: string): Promise<void> {
+  await ensureNamespace(connection, namespace);
+  await ensureSearchAttributes(connection, namespace);
+}
