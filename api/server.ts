@@ -70,7 +70,9 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     checks: {
       database: () => pingDatabase(deps.db),
       temporal: async () => {
-        await deps.temporal.connection.workflowService.getSystemInfo({});
+        // A deadline, not just the health timeout: it also stops the client's own retries.
+        const { connection } = deps.temporal;
+        await connection.withDeadline(Date.now() + 1500, () => connection.workflowService.getSystemInfo({}));
       },
     },
   });

@@ -4,6 +4,6 @@ import { join, resolve } from 'node:path';
 
 export const projectRoot = resolve(import.meta.dirname, '..');
 export const toolsDir = join(projectRoot, '.tools');
-export const dataDir = join(projectRoot, '.data');
+export const dataDir = process.env.DATA_DIR ? resolve(process.env.DATA_DIR) : join(projectRoot, '.data');
 export const embeddedDatabaseDir = join(dataDir, 'pglite');
 

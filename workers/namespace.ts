@@ -46,15 +46,28 @@ export async function ensureNamespace(connection: Connection, namespace: string,
   }
 }
 
+/** A namespace just registered is unknown to other services until their caches refresh (seconds). */
+async function whileNamespaceNotYetKnown<T>(fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isNotFound(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /** Registers the missing custom search attributes; existing ones are left alone. */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
-  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const { customAttributes } = await whileNamespaceNotYetKnown(() => connection.operatorService.listSearchAttributes({ namespace }));
   const missing = engineSearchAttributes.filter((key) => !(key.name in (customAttributes ?? {})));
   if (missing.length === 0) return [];
-  await connection.operatorService.addSearchAttributes({
+  await whileNamespaceNotYetKnown(() => connection.operatorService.addSearchAttributes({
     namespace,
     searchAttributes: Object.fromEntries(missing.map((key) => [key.name, indexedValueType[key.type]!])),
-  });
+  }));
   return missing.map((key) => key.name);
 }
 

@@ -1,0 +1,116 @@
+// The embedded stack as a user runs it: `node scripts/dev.ts` (what npm start
+// runs) in its own data directory and ports, Ctrl-C, and a second start that
+// finds the data and the open workflows where they were.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../scripts/paths.ts';
+import { freePort } from '../../scripts/temporal-dev-server.ts';
+import type { durableTimer } from '../fixtures/workflows.ts';
+import { createScratchPostgres } from '../helpers/database.ts';
+import { connectTestTemporal, createTestWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'engine-stack-'));
+const running = new Set<ChildProcess>();
+let dropDatabase = async () => {};
+
+afterAll(async () => {
+  for (const child of running) child.kill('SIGKILL');
+  await dropDatabase();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function stackEnv(): Promise<NodeJS.ProcessEnv> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    API_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePort()),
+  };
+  delete env.TEMPORAL_ADDRESS;
+  delete env.API_TOKEN;
+  delete env.ENCRYPTION_KEY;
+  if (process.env.DATABASE_URL) {
+    const scratch = await createScratchPostgres(process.env.DATABASE_URL);
+    env.DATABASE_URL = scratch.url;
+    dropDatabase = scratch.drop;
+  }
+  return env;
+}
+
+async function startStack(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [join(projectRoot, 'scripts', 'dev.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await expect.poll(() => output, { timeout: 90_000, interval: 250 }).toMatch(/is up/);
+  return { child, output: () => output };
+}
+
+async function stopStack(child: ChildProcess): Promise<number | null> {
+  child.kill('SIGINT');
+  const [code] = (await once(child, 'exit')) as [number | null];
+  running.delete(child);
+  return code;
+}
+
+describe('npm start', () => {
+  it('brings the stack up, stops on Ctrl-C, and resumes data and workflows on the next start', { timeout: 240_000 }, async () => {
+    const env = await stackEnv();
+    const api = `http://127.0.0.1:${env.API_PORT}`;
+    const first = await startStack(env);
+    const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    expect(first.output()).toContain(token); // printed for the user
+    expect(first.output()).toContain(`${api}/docs`);
+
+    const health = await fetch(`${api}/healthz`);
+    expect(health.status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/`)).status).toBe(200);
+
+    const created = await fetch(`${api}/v1/senders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ nickname: 'Stack test', whatsappNumber: '+14155550142', apiKey: 'key123', apiSecret: 'secret-value' }),
+    });
+    expect(created.status).toBe(201);
+    const senderId = ((await created.json()) as { senderId: string }).senderId;
+
+    // A workflow left open across the restart, hosted by a worker of this test.
+    const address = `127.0.0.1:${env.TEMPORAL_PORT}`;
+    let temporal = await connectTestTemporal(address);
+    const taskQueue = uniqueTaskQueue('stack');
+    const workflowId = `stack-${taskQueue}`;
+    const firstWorker = await createTestWorker(temporal.nativeConnection, { taskQueue });
+    await firstWorker.runUntil(async () => {
+      const handle = await temporal.client.workflow.start<typeof durableTimer>('durableTimer', { taskQueue, workflowId, args: ['4 seconds'] });
+      await expect.poll(async () => (await handle.fetchHistory()).events?.some((e) => e.timerStartedEventAttributes), { timeout: 15_000 }).toBe(true);
+    });
+    await temporal.close();
+
+    expect(await stopStack(first.child)).toBe(0);
+    expect(first.output()).toContain('Stopped.');
+    await expect(fetch(`${api}/healthz`)).rejects.toThrow();
+
+    const second = await startStack(env);
+    expect(second.output()).toContain(token); // same generated token: secrets sealed before still open
+    const fetched = await fetch(`${api}/v1/senders/${senderId}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(fetched.status).toBe(200);
+    expect(await fetched.json()).toMatchObject({ nickname: 'Stack test', secrets: { apiSecret: true } });
+
+    temporal = await connectTestTemporal(address);
+    try {
+      const worker = await createTestWorker(temporal.nativeConnection, { taskQueue });
+      const result = await worker.runUntil(temporal.client.workflow.getHandle(workflowId).result());
+      expect(result.sleptMs).toBeGreaterThanOrEqual(4_000);
+    } finally {
+      await temporal.close();
+    }
+    expect(await stopStack(second.child)).toBe(0);
+  });
+});

@@ -1,0 +1,39 @@
+// The real API over a test database and the suite's Temporal server, with its
+// logs captured so tests can prove what was (not) logged.
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApi } from '../../api/server.ts';
+import type { Db } from '../../db/database.ts';
+import { SecretBox } from '../../db/secret-box.ts';
+
+export interface TestApi {
+  app: FastifyInstance;
+  token: string;
+  secrets: SecretBox;
+  /** Everything the API logged so far, one JSON object per line. */
+  logs(): string;
+  /** An authenticated request through Fastify's in-process injector. */
+  request(options: InjectOptions): Promise<LightMyRequestResponse>;
+}
+
+export async function startTestApi(deps: { db: Db; temporal: Client; logLevel?: string }): Promise<TestApi> {
+  const token = randomBytes(24).toString('base64url');
+  const secrets = new SecretBox(randomBytes(32));
+  let logged = '';
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged += chunk.toString();
+      done();
+    },
+  });
+  const app = await buildApi({ db: deps.db, temporal: deps.temporal, secrets, apiToken: token, logLevel: deps.logLevel ?? 'info', logStream });
+  return {
+    app,
+    token,
+    secrets,
+    logs: () => logged,
+    request: (options) => app.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...options.headers } }),
+  };
+}
