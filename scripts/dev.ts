@@ -109,8 +109,10 @@ async function stop(): Promise<void> {
   console.log('Stopped.');
 }
 
+// `on`, not `once`: a terminal's Ctrl-C reaches this process both directly and
+// forwarded by npm; the second signal must not fall through to Node's default exit.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
     stop().then(() => process.exit(0), (error: unknown) => {
       console.error(error);
       process.exit(1);
