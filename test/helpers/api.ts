@@ -3,10 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApi } from '../../api/server.ts';
 import type { Db } from '../../db/database.ts';
 import { SecretBox } from '../../db/secret-box.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { connectTestTemporal, type TestTemporal } from './temporal.ts';
 
 export interface TestApi {
   app: FastifyInstance;
@@ -36,4 +39,30 @@ export async function startTestApi(deps: { db: Db; temporal: Client; logLevel?: 
     logs: () => logged,
     request: (options) => app.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...options.headers } }),
   };
+}
+
+export interface ApiFixture {
+  database: TestDatabase;
+  temporal: TestTemporal;
+  api: TestApi;
+}
+
+/**
+ * Registers beforeAll/afterAll for a test file: a fresh migrated database, a
+ * client of the suite's Temporal server and the API over both. The returned
+ * object is filled in once beforeAll has run.
+ */
+export function useApiFixture(options: { logLevel?: string } = {}): ApiFixture {
+  const fixture = {} as ApiFixture;
+  beforeAll(async () => {
+    fixture.database = await createTestDatabase();
+    fixture.temporal = await connectTestTemporal();
+    fixture.api = await startTestApi({ db: fixture.database.db, temporal: fixture.temporal.client, ...options });
+  });
+  afterAll(async () => {
+    await fixture.api?.app.close();
+    await fixture.temporal?.close();
+    await fixture.database?.cleanup();
+  });
+  return fixture;
 }
