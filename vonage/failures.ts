@@ -1,0 +1,70 @@
+// Turns whatever a Vonage call threw (the SDK's VetchError, fetch's network
+// errors, an abort on timeout) into our classification. The thrown SDK error
+// carries the request config, Authorization header included, so it is read
+// here and never attached, rethrown or logged.
+import {
+  classifyVonageFailure,
+  errorCodeFromProblem,
+  parseRetryAfter,
+  type FailureVerdict,
+  type VonageFailure,
+} from '../domain/vonage-errors.ts';
+
+export class VonageRequestError extends Error {
+  readonly verdict: FailureVerdict;
+  readonly status: number | undefined;
+  readonly code: string | undefined;
+
+  constructor(operation: string, verdict: FailureVerdict, status?: number, code?: string) {
+    super(`Vonage ${operation} failed: ${verdict.class}, ${verdict.reason}`);
+    this.name = 'VonageRequestError';
+    this.verdict = verdict;
+    this.status = status;
+    this.code = code;
+  }
+}
+
+// Failures raised before a single byte of the request could reach the server.
+const notSentCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_INVALID_URL']);
+
+function causeCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string') return code;
+    current = cause;
+  }
+  return undefined;
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  try {
+    const text = await response.text();
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A non-2xx HTTP answer. */
+export async function failureFromResponse(response: Response): Promise<{ failure: VonageFailure; code: string | undefined }> {
+  const code = errorCodeFromProblem(await readBody(response));
+  const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+  return { failure: { kind: 'http', status: response.status, code, retryAfterSeconds }, code };
+}
+
+export async function toVonageRequestError(operation: string, error: unknown): Promise<VonageRequestError> {
+  if (error instanceof VonageRequestError) return error;
+  const response = (error as { response?: unknown } | null)?.response;
+  if (response instanceof Response) {
+    const { failure, code } = await failureFromResponse(response);
+    return new VonageRequestError(operation, classifyVonageFailure(failure), response.status, code);
+  }
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === 'AbortError' || name === 'TimeoutError') {
+    return new VonageRequestError(operation, classifyVonageFailure({ kind: 'timeout' }));
+  }
+  const code = causeCode(error);
+  const requestSent = code === undefined || !notSentCodes.has(code);
+  return new VonageRequestError(operation, classifyVonageFailure({ kind: 'network', requestSent, code }));
+}
