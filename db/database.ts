@@ -17,9 +17,15 @@ export type DatabaseTarget =
 
 export type Db = Kysely<Database>;
 
+function poolSize(value: string | undefined): number {
+  const size = Number(value ?? 10);
+  if (!Number.isInteger(size) || size < 1) throw new ConfigError(`DATABASE_POOL_SIZE must be a positive integer (got ${value}).`);
+  return size;
+}
+
 export function databaseTargetFromEnv(env: NodeJS.ProcessEnv, embeddedDataDir: string): DatabaseTarget {
   return env.DATABASE_URL
-    ? { kind: 'postgres', url: env.DATABASE_URL, poolSize: Number(env.DATABASE_POOL_SIZE ?? 10) }
+    ? { kind: 'postgres', url: env.DATABASE_URL, poolSize: poolSize(env.DATABASE_POOL_SIZE) }
     : { kind: 'pglite', dataDir: embeddedDataDir };
 }
 

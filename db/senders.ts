@@ -102,8 +102,6 @@ export class SendersRepository {
 
   async create(input: CreateSender): Promise<Sender> {
     const senderId = randomUUID();
-    // Set here, not by the column default: JS dates have millisecond precision and
-    // list cursors compare against them, so stored timestamps must too.
     const now = new Date();
     const whatsappNumber = normaliseWhatsAppNumber(input.whatsappNumber);
     if (!whatsappNumber) throw new ValidationProblem([{ field: 'whatsappNumber', message: 'is not a valid phone number' }]);
@@ -200,6 +198,15 @@ export class SendersRepository {
     if (result.numDeletedRows === 0n) throw new NotFoundProblem('Sender', senderId);
   }
 
+  /** The sender owning an api key, application id or WhatsApp number (E.164), if any. */
+  async findId(by: { apiKey: string } | { applicationId: string } | { whatsappNumber: string }): Promise<string | undefined> {
+    const [column, value] = 'apiKey' in by ? ['api_key', by.apiKey] as const
+      : 'applicationId' in by ? ['application_id', by.applicationId] as const
+        : ['whatsapp_number', by.whatsappNumber] as const;
+    const row = await this.#db.selectFrom('senders').select('sender_id').where(column, '=', value).orderBy('created_at').executeTakeFirst();
+    return row?.sender_id;
+  }
+
   /** Opens the sealed secrets, for the code that calls Vonage. Never for API responses or logs. */
   async credentials(senderId: string): Promise<SenderCredentials> {
     const row = await this.#getRow(senderId);
@@ -225,7 +232,8 @@ function decodeCursor(cursor: string): { createdAt: Date; senderId: string } {
   try {
     const [createdAt, senderId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const date = new Date(createdAt);
-    if (Number.isNaN(date.getTime()) || typeof senderId !== 'string') throw new Error('bad cursor');
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    if (Number.isNaN(date.getTime()) || typeof senderId !== 'string' || !uuid.test(senderId)) throw new Error('bad cursor');
     return { createdAt: date, senderId };
   } catch {
     throw new ValidationProblem([{ field: 'cursor', message: 'is not a cursor this API returned' }]);

@@ -1,84 +1,151 @@
 // `npm start`: the whole stack on one machine, no Docker, no external services.
 // Temporal dev server (SQLite in .data/, Web UI), the database (PGlite in
-// .data/ unless DATABASE_URL is set), the worker and the API, in one process
-// except for the Temporal server. Ctrl-C stops everything; the next start
-// resumes every open workflow from the same files.
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+// .data/ unless DATABASE_URL is set), the Vonage simulator (unless
+// VONAGE_API_HOST names a real Vonage), the worker and the API, all in this
+// process except the Temporal server. Ctrl-C stops everything in reverse order;
+// the next start resumes every open workflow from the same files.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { buildApi } from '../api/server.ts';
 import { parseApiConfig, parseWorkerConfig } from '../domain/config.ts';
 import { databaseTargetFromEnv, describeTarget, migrateToLatest, openDatabase } from '../db/database.ts';
 import { SecretBox } from '../db/secret-box.ts';
-import { buildApi } from '../api/server.ts';
+import { SendersRepository } from '../db/senders.ts';
+import { VonageSimulator } from '../vonage/simulator/server.ts';
 import { prepareNamespace } from '../workers/namespace.ts';
 import { installRuntime } from '../workers/runtime.ts';
 import { connectWorker, temporalSettingsFromEnv } from '../workers/temporal-connection.ts';
 import { createEngineWorker } from '../workers/worker.ts';
 import { embeddedSecrets } from './embedded-secrets.ts';
 import { dataDir, embeddedDatabaseDir } from './paths.ts';
+import { senderAccountResolver } from './simulator-accounts.ts';
 import { ensureBinary, temporalCli } from './temporal-binaries.ts';
 import { startDevServer, type DevServer } from './temporal-dev-server.ts';
 
 const startedAt = performance.now();
-mkdirSync(dataDir, { recursive: true });
 const env = process.env;
 const pidFile = join(dataDir, 'temporal.pid');
+const dbFile = join(dataDir, 'temporal.db');
 
-/** A launcher killed with SIGKILL leaves its detached Temporal server behind; stop it before starting anew. */
-function stopLeftoverServer(): void {
+// Everything started is registered here and stopped in reverse order, on
+// Ctrl-C, on a failure halfway through start-up, or when a part dies.
+const cleanups: { name: string; run: () => Promise<void> }[] = [];
+let stopping: Promise<void> | undefined;
+
+function shutdown(exitCode: number): Promise<void> {
+  stopping ??= (async () => {
+    console.log('Stopping…');
+    for (const { name, run } of cleanups.reverse()) {
+      await run().catch((error: unknown) => console.error(`stopping ${name} failed:`, error));
+    }
+    console.log('Stopped.');
+    process.exit(exitCode);
+  })();
+  return stopping;
+}
+
+// `on`, not `once`: a terminal's Ctrl-C reaches this process both directly and
+// forwarded by npm; the second signal must not fall through to Node's default exit.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(0));
+
+const isOurServer = (pid: number): boolean => {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('start-dev') && cmdline.includes(dbFile);
+  } catch {
+    return false;
+  }
+};
+
+/** A launcher killed with SIGKILL leaves its detached Temporal server behind; stop it (and only it) first. */
+async function stopLeftoverServer(): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8'));
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
   rmSync(pidFile, { force: true });
+  if (!Number.isInteger(pid) || !isOurServer(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; isOurServer(pid) && waited < 10_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  if (isOurServer(pid)) process.kill(pid, 'SIGKILL');
 }
 
 async function startEmbeddedTemporal(): Promise<DevServer> {
-  stopLeftoverServer();
+  await stopLeftoverServer();
   const server = await startDevServer({
     cliPath: await ensureBinary(temporalCli),
     port: Number(env.TEMPORAL_PORT ?? 7233),
     uiPort: Number(env.TEMPORAL_UI_PORT ?? 8233),
-    dbFile: join(dataDir, 'temporal.db'),
+    dbFile,
     logFile: join(dataDir, 'temporal.log'),
     detached: true,
   });
   writeFileSync(pidFile, String(server.child.pid));
+  cleanups.push({ name: 'Temporal dev server', run: async () => {
+    await server.stop();
+    rmSync(pidFile, { force: true });
+  } });
+  server.child.once('exit', (code) => {
+    if (stopping) return;
+    console.error(`The Temporal dev server exited (code ${code}); see ${join(dataDir, 'temporal.log')}.`);
+    void shutdown(1);
+  });
   return server;
 }
 
-// An external Temporal (TEMPORAL_ADDRESS) replaces the embedded dev server.
-const temporalServer = env.TEMPORAL_ADDRESS ? undefined : await startEmbeddedTemporal();
-if (temporalServer) env.TEMPORAL_ADDRESS = temporalServer.address;
-const settings = temporalSettingsFromEnv();
+async function start(): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  // An external Temporal (TEMPORAL_ADDRESS) replaces the embedded dev server.
+  const temporalServer = env.TEMPORAL_ADDRESS ? undefined : await startEmbeddedTemporal();
+  if (temporalServer) env.TEMPORAL_ADDRESS = temporalServer.address;
+  const settings = temporalSettingsFromEnv();
 
-const secrets = embeddedSecrets(dataDir, env);
-const apiConfig = parseApiConfig({ ...env, API_TOKEN: secrets.apiToken, ENCRYPTION_KEY: secrets.encryptionKey });
-const workerConfig = parseWorkerConfig({ ...env, ENCRYPTION_KEY: secrets.encryptionKey });
-const secretBox = SecretBox.fromBase64(secrets.encryptionKey);
+  const secrets = embeddedSecrets(dataDir, env);
+  const apiConfig = parseApiConfig({ ...env, API_TOKEN: secrets.apiToken, ENCRYPTION_KEY: secrets.encryptionKey });
+  const workerConfig = parseWorkerConfig({ ...env, ENCRYPTION_KEY: secrets.encryptionKey });
+  const secretBox = SecretBox.fromBase64(secrets.encryptionKey);
+  const apiUrl = `http://${apiConfig.API_HOST}:${apiConfig.API_PORT}`;
+  const logLevel = env.LOG_LEVEL ?? 'warn';
 
-const databaseTarget = databaseTargetFromEnv(env, embeddedDatabaseDir);
-const db = openDatabase(databaseTarget);
-await migrateToLatest(db);
+  const databaseTarget = databaseTargetFromEnv(env, embeddedDatabaseDir);
+  const db = openDatabase(databaseTarget);
+  cleanups.push({ name: 'database', run: () => db.destroy() });
+  await migrateToLatest(db);
 
-const clientConnection = await Connection.connect({ ...settings.connectionOptions, address: settings.address });
-if (temporalServer) await prepareNamespace(clientConnection, settings.namespace);
-const temporal = new Client({ connection: clientConnection, namespace: settings.namespace });
+  // No real Vonage configured: every send goes to the simulator, nothing leaves this machine.
+  let vonageDescription = `real Vonage API at ${env.VONAGE_API_HOST}`;
+  if (!env.VONAGE_API_HOST) {
+    const simulator = new VonageSimulator({ resolveAccount: senderAccountResolver(new SendersRepository(db, secretBox), apiUrl) });
+    cleanups.push({ name: 'Vonage simulator', run: () => simulator.close() });
+    env.VONAGE_API_HOST = await simulator.listen(Number(env.SIMULATOR_PORT ?? 4010));
+    vonageDescription = `SIMULATOR at ${env.VONAGE_API_HOST} (no message leaves this machine; control API ${env.VONAGE_API_HOST}/_sim/)`;
+  }
 
-const metricsUrl = installRuntime({ metricsHost: workerConfig.METRICS_HOST, metricsPort: workerConfig.METRICS_PORT, logLevel: 'warn' });
-const workerConnection = await connectWorker(settings);
-const worker = await createEngineWorker({ connection: workerConnection, namespace: settings.namespace, db, secrets: secretBox });
-const workerRun = worker.run();
+  const clientConnection = await Connection.connect({ ...settings.connectionOptions, address: settings.address });
+  cleanups.push({ name: 'Temporal client', run: () => clientConnection.close() });
+  if (temporalServer) await prepareNamespace(clientConnection, settings.namespace);
+  const temporal = new Client({ connection: clientConnection, namespace: settings.namespace });
 
-const api = await buildApi({ db, secrets: secretBox, temporal, apiToken: apiConfig.API_TOKEN, logLevel: env.LOG_LEVEL ?? 'warn' });
-await api.listen({ host: apiConfig.API_HOST, port: apiConfig.API_PORT });
+  const metricsUrl = installRuntime({ metricsHost: workerConfig.METRICS_HOST, metricsPort: workerConfig.METRICS_PORT, logLevel });
+  const workerConnection = await connectWorker(settings);
+  cleanups.push({ name: 'worker connection', run: () => workerConnection.close() });
+  const worker = await createEngineWorker({ connection: workerConnection, namespace: settings.namespace, db, secrets: secretBox });
+  const workerRun = worker.run().catch((error: unknown) => {
+    if (stopping) return;
+    console.error('The worker failed:', error);
+    void shutdown(1);
+  });
+  cleanups.push({ name: 'worker', run: async () => {
+    // The Temporal runtime may already be draining it on the same signal.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await workerRun;
+  } });
 
-const apiUrl = `http://${apiConfig.API_HOST}:${apiConfig.API_PORT}`;
-const uiPort = env.TEMPORAL_UI_PORT ?? 8233;
-console.log(`
+  const api = await buildApi({ db, secrets: secretBox, temporal, apiToken: apiConfig.API_TOKEN, logLevel });
+  cleanups.push({ name: 'API', run: () => api.close() });
+  await api.listen({ host: apiConfig.API_HOST, port: apiConfig.API_PORT });
+
+  const uiPort = env.TEMPORAL_UI_PORT ?? 8233;
+  console.log(`
 WhatsApp campaign engine is up (${((performance.now() - startedAt) / 1000).toFixed(1)} s)
 
   API            ${apiUrl}
@@ -87,35 +154,17 @@ WhatsApp campaign engine is up (${((performance.now() - startedAt) / 1000).toFix
   Temporal UI    ${temporalServer ? `http://127.0.0.1:${uiPort}/namespaces/${settings.namespace}/workflows` : '(external cluster: use its own Web UI)'}
   Temporal       ${settings.address} namespace ${settings.namespace}${temporalServer ? ' (embedded dev server, .data/temporal.db)' : ''}
   Database       ${describeTarget(databaseTarget)}
+  Vonage         ${vonageDescription}
   Worker metrics ${metricsUrl}
 
   Try: curl -H "Authorization: Bearer ${apiConfig.API_TOKEN}" ${apiUrl}/v1/senders
   Ctrl-C stops everything; the next npm start resumes where it stopped.
 `);
-
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log('Stopping: API, worker, database, Temporal…');
-  await api.close();
-  // The Temporal runtime already began draining the worker on this same signal.
-  await workerRun.catch((error: unknown) => console.error('worker stopped with an error', error));
-  await workerConnection.close();
-  await clientConnection.close();
-  await db.destroy();
-  await temporalServer?.stop();
-  rmSync(pidFile, { force: true });
-  console.log('Stopped.');
 }
 
-// `on`, not `once`: a terminal's Ctrl-C reaches this process both directly and
-// forwarded by npm; the second signal must not fall through to Node's default exit.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    stop().then(() => process.exit(0), (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    });
-  });
+try {
+  await start();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  await shutdown(1);
 }

@@ -40,6 +40,25 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+export class PortInUseError extends Error {}
+
+/** Refuses early and clearly: otherwise the readiness probe would find whatever else listens there. */
+export async function assertPortFree(port: number, purpose: string): Promise<void> {
+  const server = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new PortInUseError(`Port ${port} (${purpose}) is ${code === 'EADDRINUSE' ? 'already in use' : `unavailable (${code})`}. ` +
+      'Is another Temporal server running? Stop it, choose other ports, or point TEMPORAL_ADDRESS at it.');
+  } finally {
+    server.close();
+  }
+}
+
 async function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await once(child, 'exit');
@@ -68,6 +87,8 @@ export async function waitForTemporal(address: string, timeoutMs: number, child?
 }
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  await assertPortFree(options.port, 'Temporal frontend');
+  if (options.uiPort !== undefined) await assertPortFree(options.uiPort, 'Temporal Web UI');
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn',
     // WAL keeps the SQLite file consistent across a kill of the process and is much faster than the default journal.
     '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'];
@@ -79,6 +100,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const address = `127.0.0.1:${options.port}`;
   try {
     await waitForTemporal(address, options.startTimeoutMs ?? 60_000, child);
+    if (child.exitCode !== null) throw new Error(`Temporal dev server exited with code ${child.exitCode} while starting`);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

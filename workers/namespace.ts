@@ -9,6 +9,7 @@ import proto from '@temporalio/proto';
 import { engineSearchAttributes } from '../workflows/search-attributes.ts';
 
 const GRPC_NOT_FOUND = 5;
+const GRPC_ALREADY_EXISTS = 6;
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const defaultRetentionDays = 30;
 
@@ -27,6 +28,15 @@ function isNotFound(error: unknown): boolean {
   return isGrpcServiceError(error) && (error.code as number) === GRPC_NOT_FOUND;
 }
 
+/** Another process (a second worker starting at the same moment) got there first: that is success. */
+async function tolerateAlreadyExists(operation: () => Promise<unknown>): Promise<void> {
+  try {
+    await operation();
+  } catch (error) {
+    if (!(isGrpcServiceError(error) && (error.code as number) === GRPC_ALREADY_EXISTS)) throw error;
+  }
+}
+
 /** Creates the namespace, or raises its retention to at least `retentionDays`. */
 export async function ensureNamespace(connection: Connection, namespace: string, retentionDays = defaultRetentionDays): Promise<void> {
   const wantedMs = retentionDays * DAY_MS;
@@ -39,10 +49,10 @@ export async function ensureNamespace(connection: Connection, namespace: string,
     });
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    await connection.workflowService.registerNamespace({
+    await tolerateAlreadyExists(() => connection.workflowService.registerNamespace({
       namespace,
       workflowExecutionRetentionPeriod: msToTs(wantedMs),
-    });
+    }));
   }
 }
 
@@ -62,12 +72,17 @@ async function whileNamespaceNotYetKnown<T>(fn: () => Promise<T>, timeoutMs = 30
 /** Registers the missing custom search attributes; existing ones are left alone. */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const { customAttributes } = await whileNamespaceNotYetKnown(() => connection.operatorService.listSearchAttributes({ namespace }));
-  const missing = engineSearchAttributes.filter((key) => !(key.name in (customAttributes ?? {})));
+  const existing = customAttributes ?? {};
+  const clashing = engineSearchAttributes.filter((key) => key.name in existing && existing[key.name] !== indexedValueType[key.type]);
+  if (clashing.length > 0) {
+    throw new Error(`Namespace ${namespace} already has search attributes ${clashing.map((k) => k.name).join(', ')} with another type; the engine needs ${clashing.map((k) => `${k.name}=${k.type}`).join(', ')}.`);
+  }
+  const missing = engineSearchAttributes.filter((key) => !(key.name in existing));
   if (missing.length === 0) return [];
-  await whileNamespaceNotYetKnown(() => connection.operatorService.addSearchAttributes({
+  await whileNamespaceNotYetKnown(() => tolerateAlreadyExists(() => connection.operatorService.addSearchAttributes({
     namespace,
     searchAttributes: Object.fromEntries(missing.map((key) => [key.name, indexedValueType[key.type]!])),
-  }));
+  })));
   return missing.map((key) => key.name);
 }
 

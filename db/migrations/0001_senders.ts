@@ -15,8 +15,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('portfolio_id', 'text')
     .addColumn('auto_reply_enabled', 'boolean', (col) => col.notNull().defaultTo(false))
     .addColumn('auto_reply_text', 'text')
-    .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
-    .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+    // Millisecond precision, like the JavaScript dates that list cursors carry.
+    .addColumn('created_at', sql`timestamptz(3)`, (col) => col.notNull().defaultTo(sql`now()`))
+    .addColumn('updated_at', sql`timestamptz(3)`, (col) => col.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex('senders_portfolio_id').on('senders').column('portfolio_id').execute();
 }

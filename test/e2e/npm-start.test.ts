@@ -31,8 +31,10 @@ async function stackEnv(): Promise<NodeJS.ProcessEnv> {
     TEMPORAL_UI_PORT: String(await freePort()),
     API_PORT: String(await freePort()),
     METRICS_PORT: String(await freePort()),
+    SIMULATOR_PORT: String(await freePort()),
   };
   delete env.TEMPORAL_ADDRESS;
+  delete env.VONAGE_API_HOST;
   delete env.API_TOKEN;
   delete env.ENCRYPTION_KEY;
   if (process.env.DATABASE_URL) {
@@ -71,6 +73,10 @@ describe('npm start', () => {
 
     const health = await fetch(`${api}/healthz`);
     expect(health.status).toBe(200);
+    const metrics = await fetch(`http://127.0.0.1:${env.METRICS_PORT}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/temporal_/);
+    expect(first.output()).toMatch(/Vonage\s+SIMULATOR at http:\/\/127\.0\.0\.1:\d+/);
     expect((await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/`)).status).toBe(200);
 
     const created = await fetch(`${api}/v1/senders`, {
@@ -105,6 +111,9 @@ describe('npm start', () => {
 
     temporal = await connectTestTemporal(address);
     try {
+      // The namespace kept its retention and search attributes across the restart.
+      const { customAttributes } = await temporal.client.connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(['CampaignId', 'PortfolioId', 'SenderNumber', 'TemplateName', 'EngineStatus']));
       const worker = await createTestWorker(temporal.nativeConnection, { taskQueue });
       const result = await worker.runUntil(temporal.client.workflow.getHandle(workflowId).result());
       expect(result.sleptMs).toBeGreaterThanOrEqual(4_000);

@@ -95,9 +95,12 @@ describe('senders', () => {
     expect(new Set(seen).size).toBe(seen.length);
     for (const id of ids) expect(seen).toContain(id);
 
-    const badCursor = await fixture.api.request({ method: 'GET', url: '/v1/senders?cursor=garbage' });
-    expect(badCursor.statusCode).toBe(422);
-    expect(badCursor.json().errors).toEqual([expect.objectContaining({ field: 'cursor' })]);
+    const forged = Buffer.from(JSON.stringify([new Date().toISOString(), 'not-a-uuid'])).toString('base64url');
+    for (const cursor of ['garbage', forged]) {
+      const badCursor = await fixture.api.request({ method: 'GET', url: `/v1/senders?cursor=${cursor}` });
+      expect(badCursor.statusCode).toBe(422);
+      expect(badCursor.json().errors).toEqual([expect.objectContaining({ field: 'cursor' })]);
+    }
   });
 
   it('answers 409 for a number that is already registered, on create and on update', async () => {
@@ -188,6 +191,13 @@ describe('senders', () => {
     }
     expect(row.rows[0]).toMatchObject({ api_secret_sealed: expect.stringMatching(/^v1\./), private_key_sealed: expect.stringMatching(/^v1\./) });
     expect(fixture.api.logs()).toContain(senderId); // the logs did record the traffic
+
+    // The redaction backstop: even a careless log call with secrets nested in objects prints none of them.
+    fixture.api.app.log.info({ sender: { apiSecret }, req: { body: { privateKey } }, input: { credentials: { nested: { signatureSecret } } } }, 'careless');
+    const careless = fixture.api.logs().split('\n').find((line) => line.includes('careless'));
+    expect(careless).toBeDefined();
+    for (const secret of [apiSecret, signatureSecret, keyBody]) expect(careless).not.toContain(secret);
+    expect(careless).toContain('[redacted]');
 
     // …and the sealed values open to the originals for the code that calls Vonage.
     const credentials = await new SendersRepository(fixture.database.db, fixture.api.secrets).credentials(senderId);

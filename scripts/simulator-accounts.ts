@@ -1,0 +1,27 @@
+// In the embedded stack the Vonage simulator knows the engine's senders: it
+// checks each request against the credentials a user registered (deriving the
+// public key from the stored private key, as Vonage holds the public half) and
+// signs webhooks with the sender's signature secret, back to our own API.
+import type { SendersRepository } from '../db/senders.ts';
+import type { AccountLookup, AccountResolver } from '../vonage/simulator/accounts.ts';
+
+export function senderAccountResolver(senders: SendersRepository, apiUrl: string): AccountResolver {
+  return async (lookup: AccountLookup) => {
+    const senderId = await senders.findId(
+      'apiKey' in lookup ? { apiKey: lookup.apiKey } : 'applicationId' in lookup ? { applicationId: lookup.applicationId } : { whatsappNumber: `+${lookup.number}` },
+    );
+    if (!senderId) return undefined;
+    const [sender, credentials] = await Promise.all([senders.get(senderId), senders.credentials(senderId)]);
+    return {
+      apiKey: credentials.apiKey ?? credentials.applicationId ?? senderId,
+      apiSecret: credentials.apiSecret ?? undefined,
+      applicationId: credentials.applicationId ?? undefined,
+      publicKey: credentials.privateKey ?? undefined,
+      signatureSecret: credentials.signatureSecret ?? undefined,
+      statusUrl: `${apiUrl}/webhooks/vonage/status`,
+      inboundUrl: `${apiUrl}/webhooks/vonage/inbound`,
+      numbers: [sender.whatsappNumber.replace(/^\+/, '')],
+      ...(sender.wabaId ? { wabaIds: [sender.wabaId] } : {}),
+    };
+  };
+}
