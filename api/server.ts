@@ -13,6 +13,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { SendersRepository } from '../db/senders.ts';
+import { WebhookEventsRepository } from '../db/webhook-events.ts';
 import type { Client } from '@temporalio/client';
 import { pingDatabase, type Db } from '../db/database.ts';
 import type { SecretBox } from '../db/secret-box.ts';
@@ -21,6 +22,7 @@ import { healthRoutes } from './health.ts';
 import { loggerOptions } from './logging.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { senderRoutes } from './senders.ts';
+import { vonageWebhookRoutes } from './webhooks.ts';
 
 export interface ApiDependencies {
   db: Db;
@@ -82,6 +84,12 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   });
 
   const senders = new SendersRepository(deps.db, deps.secrets);
+  const events = new WebhookEventsRepository(deps.db);
+  await app.register(vonageWebhookRoutes, { senders, events });
+  // Events stored but not applied when the last process stopped are applied now.
+  app.addHook('onReady', async () => {
+    events.processPending().catch((error: unknown) => app.log.error({ err: error }, 'applying pending webhook events failed'));
+  });
   await app.register(async (v1) => {
     requireBearerToken(v1, deps.apiToken);
     await v1.register(senderRoutes, { senders });

@@ -24,8 +24,51 @@ export interface SendersTable {
   updated_at: UpdatedAt;
 }
 
+export interface WebhookEventsTable {
+  /** SHA-256 of the raw body: a replayed delivery of the same event has the same id. */
+  event_id: string;
+  kind: 'status' | 'inbound';
+  sender_id: string | null;
+  message_uuid: string;
+  payload: ColumnType<unknown, string, string>;
+  received_at: CreatedAt;
+  processed_at: Date | null;
+}
+
+export interface MessageStatusesTable {
+  message_uuid: string;
+  client_ref: string | null;
+  sender_id: string | null;
+  recipient: string;
+  status: string;
+  status_rank: number;
+  status_at: Date;
+  error_code: string | null;
+  error_detail: string | null;
+  price: string | null;
+  currency: string | null;
+  conversation_origin: string | null;
+  updated_at: UpdatedAt;
+}
+
+export interface InboundMessagesTable {
+  message_uuid: string;
+  sender_id: string | null;
+  from_number: string;
+  message_type: string;
+  text: string | null;
+  button_payload: string | null;
+  context_message_uuid: string | null;
+  profile_name: string | null;
+  sent_at: Date;
+  received_at: CreatedAt;
+}
+
 export interface Database {
   senders: SendersTable;
+  webhook_events: WebhookEventsTable;
+  message_statuses: MessageStatusesTable;
+  inbound_messages: InboundMessagesTable;
 }
 
 export type SenderRow = Selectable<SendersTable>;

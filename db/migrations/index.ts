@@ -3,7 +3,9 @@
 // set is fixed at build time.
 import type { Migration } from 'kysely/migration';
 import * as senders from './0001_senders.ts';
+import * as webhooks from './0002_webhooks.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_senders': senders,
+  '0002_webhooks': webhooks,
 };

@@ -1,0 +1,86 @@
+// Receivers for Vonage's signed webhooks. Order matters: verify the signature
+// against the raw bytes (401 and nothing stored on any doubt), store the event
+// idempotently, answer 200 at once, and only then apply it: a slow database
+// write or workflow never makes Vonage wait or retry.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { Problem } from '../domain/problems.ts';
+import { inboundWebhookSchema, statusWebhookSchema } from '../domain/webhook-payloads.ts';
+import type { SendersRepository } from '../db/senders.ts';
+import type { WebhookEventsRepository } from '../db/webhook-events.ts';
+import { verifyWebhook } from '../vonage/webhook-signature.ts';
+import { problemSchema, sendProblem } from './problem.ts';
+
+export interface WebhookRoutesOptions {
+  senders: SendersRepository;
+  events: WebhookEventsRepository;
+}
+
+interface VerifiedRequest extends FastifyRequest {
+  rawBody?: string;
+  senderId?: string;
+}
+
+const acknowledgement = z.object({ received: z.literal(true) }).meta({ id: 'WebhookAck' });
+
+function unauthorised(request: FastifyRequest, reply: FastifyReply, reason: string) {
+  request.log.warn({ reason }, 'webhook rejected');
+  return sendProblem(reply, request, new Problem(401, 'unauthorized', 'Unauthorized', `Webhook signature rejected: ${reason}.`));
+}
+
+export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async (app, { senders, events }) => {
+  // The signature covers the exact bytes Vonage sent, so keep them beside the parsed body (this plugin only).
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    (request as VerifiedRequest).rawBody = body as string;
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      Object.assign(error as Error, { statusCode: 400 });
+      done(error as Error, undefined);
+    }
+  });
+
+  /** Which of our numbers the event is about: the sender for a status, the recipient for an inbound message. */
+  const verify = (numberField: 'from' | 'to') => async (request: FastifyRequest, reply: FastifyReply) => {
+    const verified = request as VerifiedRequest;
+    const number = (request.body as Record<string, unknown> | undefined)?.[numberField];
+    if (typeof number !== 'string' || !/^\d{6,15}$/.test(number)) return unauthorised(request, reply, `no business number in "${numberField}"`);
+    const senderId = await senders.findId({ whatsappNumber: `+${number}` });
+    if (!senderId) return unauthorised(request, reply, 'the number belongs to no sender');
+    const { signatureSecret } = await senders.credentials(senderId);
+    if (!signatureSecret) return unauthorised(request, reply, 'the sender has no signature secret');
+    const verdict = verifyWebhook(request.headers.authorization, verified.rawBody ?? '', signatureSecret);
+    if (!verdict.ok) return unauthorised(request, reply, verdict.reason);
+    verified.senderId = senderId;
+  };
+
+  const applyLater = (request: FastifyRequest, eventId: string) => {
+    // Applied whether or not the event is new: a replay also heals an event whose first application failed.
+    setImmediate(() => {
+      events.process(eventId).catch((error: unknown) => request.log.error({ err: error, eventId }, 'applying webhook event failed'));
+    });
+  };
+
+  const schema = <Body extends typeof statusWebhookSchema | typeof inboundWebhookSchema>(summary: string, body: Body) => ({
+    summary,
+    tags: ['webhooks'],
+    description: 'Signed by Vonage: Authorization: Bearer <HS256 JWT> with the sender\'s signature secret and a payload_hash of the body.',
+    body,
+    response: { 200: acknowledgement, 400: problemSchema, 401: problemSchema, 422: problemSchema },
+  });
+
+  app.post('/webhooks/vonage/status', { schema: schema('Message status from Vonage', statusWebhookSchema), preValidation: verify('from') }, async (request, reply) => {
+    const { senderId = null, rawBody = '' } = request as VerifiedRequest;
+    const { eventId } = await events.record({ kind: 'status', senderId, rawBody, payload: request.body });
+    applyLater(request, eventId);
+    return reply.send({ received: true });
+  });
+
+  app.post('/webhooks/vonage/inbound', { schema: schema('Inbound WhatsApp message from Vonage', inboundWebhookSchema), preValidation: verify('to') }, async (request, reply) => {
+    const { senderId = null, rawBody = '' } = request as VerifiedRequest;
+    const { eventId } = await events.record({ kind: 'inbound', senderId, rawBody, payload: request.body });
+    applyLater(request, eventId);
+    return reply.send({ received: true });
+  });
+};
