@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../scripts/paths.ts';
 import { freePort } from '../../scripts/temporal-dev-server.ts';
 import type { durableTimer } from '../fixtures/workflows.ts';
+import { createMessenger } from '../../vonage/messenger.ts';
 import { createScratchPostgres } from '../helpers/database.ts';
 import { connectTestTemporal, createTestWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
 
@@ -82,10 +83,20 @@ describe('npm start', () => {
     const created = await fetch(`${api}/v1/senders`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ nickname: 'Stack test', whatsappNumber: '+14155550142', apiKey: 'key123', apiSecret: 'secret-value' }),
+      body: JSON.stringify({ nickname: 'Stack test', whatsappNumber: '+14155550142', apiKey: 'key123', apiSecret: 'secret-value', signatureSecret: 'signature-value' }),
     });
     expect(created.status).toBe(201);
     const senderId = ((await created.json()) as { senderId: string }).senderId;
+
+    // The stack's simulator knows the sender just registered: a send with its
+    // credentials is accepted, and the signed status webhooks reach our API and pass verification.
+    const simulatorUrl = `http://127.0.0.1:${env.SIMULATOR_PORT}`;
+    const messenger = createMessenger({ apiKey: 'key123', apiSecret: 'secret-value' }, { apiHost: simulatorUrl, timeoutMs: 5_000 });
+    const { messageUuid } = await messenger.send({ kind: 'text', to: '+447700900123', from: '+14155550142', clientRef: 'e2e-1', text: 'hello' });
+    await expect.poll(async () => {
+      const { deliveries } = (await (await fetch(`${simulatorUrl}/_sim/webhooks?messageUuid=${messageUuid}`)).json()) as { deliveries: { event: string; attempts: { statusCode?: number }[] }[] };
+      return deliveries.filter((d) => d.attempts.at(-1)?.statusCode === 200).map((d) => d.event).sort();
+    }, { timeout: 15_000, interval: 250 }).toEqual(['delivered', 'read', 'submitted']);
 
     // A workflow left open across the restart, hosted by a worker of this test.
     const address = `127.0.0.1:${env.TEMPORAL_PORT}`;
