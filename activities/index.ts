@@ -7,6 +7,8 @@ import type { SecretBox } from '../db/secret-box.ts';
 export interface ActivityDependencies {
   db: Db;
   secrets: SecretBox;
+  /** Where and how patiently Vonage is called (vonage/messenger.ts). */
+  vonage: { apiHost: string; timeoutMs: number };
 }
 
 // The product activities (Vonage sends, template manager calls, ledger writes)

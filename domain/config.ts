@@ -18,6 +18,10 @@ const workerEnvSchema = z.object({
   METRICS_PORT: port.default(9464),
   METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: apiEnvSchema.shape.LOG_LEVEL,
+  /** Vonage API base URL: production by default, the simulator in the embedded stack. */
+  VONAGE_API_HOST: z.url().default('https://api.nexmo.com'),
+  /** Past this a send is ambiguous: reconciled through client_ref, never blindly resent. */
+  VONAGE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export type ApiConfig = z.infer<typeof apiEnvSchema>;

@@ -101,7 +101,6 @@ async function start(): Promise<void> {
 
   const secrets = embeddedSecrets(dataDir, env);
   const apiConfig = parseApiConfig({ ...env, API_TOKEN: secrets.apiToken, ENCRYPTION_KEY: secrets.encryptionKey });
-  const workerConfig = parseWorkerConfig({ ...env, ENCRYPTION_KEY: secrets.encryptionKey });
   const secretBox = SecretBox.fromBase64(secrets.encryptionKey);
   const apiUrl = `http://${apiConfig.API_HOST}:${apiConfig.API_PORT}`;
   const logLevel = env.LOG_LEVEL ?? 'warn';
@@ -120,6 +119,7 @@ async function start(): Promise<void> {
     vonageDescription = `SIMULATOR at ${env.VONAGE_API_HOST} (no message leaves this machine; control API ${env.VONAGE_API_HOST}/_sim/)`;
   }
 
+  const workerConfig = parseWorkerConfig({ ...env, ENCRYPTION_KEY: secrets.encryptionKey });
   const clientConnection = await Connection.connect({ ...settings.connectionOptions, address: settings.address });
   cleanups.push({ name: 'Temporal client', run: () => clientConnection.close() });
   if (temporalServer) await prepareNamespace(clientConnection, settings.namespace);
@@ -128,7 +128,13 @@ async function start(): Promise<void> {
   const metricsUrl = installRuntime({ metricsHost: workerConfig.METRICS_HOST, metricsPort: workerConfig.METRICS_PORT, logLevel });
   const workerConnection = await connectWorker(settings);
   cleanups.push({ name: 'worker connection', run: () => workerConnection.close() });
-  const worker = await createEngineWorker({ connection: workerConnection, namespace: settings.namespace, db, secrets: secretBox });
+  const worker = await createEngineWorker({
+    connection: workerConnection,
+    namespace: settings.namespace,
+    db,
+    secrets: secretBox,
+    vonage: { apiHost: workerConfig.VONAGE_API_HOST, timeoutMs: workerConfig.VONAGE_TIMEOUT_MS },
+  });
   const workerRun = worker.run().catch((error: unknown) => {
     if (stopping) return;
     console.error('The worker failed:', error);

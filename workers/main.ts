@@ -13,7 +13,13 @@ await migrateToLatest(db);
 const metricsUrl = installRuntime({ metricsHost: config.METRICS_HOST, metricsPort: config.METRICS_PORT, logLevel: config.LOG_LEVEL });
 const settings = temporalSettingsFromEnv();
 const connection = await connectWorker(settings);
-const worker = await createEngineWorker({ connection, namespace: settings.namespace, db, secrets: SecretBox.fromBase64(config.ENCRYPTION_KEY) });
+const worker = await createEngineWorker({
+  connection,
+  namespace: settings.namespace,
+  db,
+  secrets: SecretBox.fromBase64(config.ENCRYPTION_KEY),
+  vonage: { apiHost: config.VONAGE_API_HOST, timeoutMs: config.VONAGE_TIMEOUT_MS },
+});
 console.log(`worker polling ${settings.address} namespace ${settings.namespace}; metrics at ${metricsUrl}`);
 try {
   // Resolves after SIGINT/SIGTERM: the runtime's shutdown signals drain the worker.

@@ -24,6 +24,7 @@ describe('engine worker', () => {
       taskQueue: uniqueTaskQueue('engine'),
       db: database.db,
       secrets: new SecretBox(randomBytes(32)),
+      vonage: { apiHost: 'http://127.0.0.1:9', timeoutMs: 1_000 },
     });
     const running = worker.run();
     await expect.poll(() => worker.getState(), { timeout: 10_000 }).toBe('RUNNING');
