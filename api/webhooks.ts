@@ -25,8 +25,9 @@ interface VerifiedRequest extends FastifyRequest {
 const acknowledgement = z.object({ received: z.literal(true) }).meta({ id: 'WebhookAck' });
 
 function unauthorised(request: FastifyRequest, reply: FastifyReply, reason: string) {
+  // The reason goes to the log only: telling callers which numbers are ours would help an attacker.
   request.log.warn({ reason }, 'webhook rejected');
-  return sendProblem(reply, request, new Problem(401, 'unauthorized', 'Unauthorized', `Webhook signature rejected: ${reason}.`));
+  return sendProblem(reply, request, new Problem(401, 'unauthorized', 'Unauthorized', 'Webhook signature rejected.'));
 }
 
 export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async (app, { senders, events }) => {

@@ -10,6 +10,8 @@ import {
   type SenderSettings,
   type UpdateSender,
 } from '../domain/sender.ts';
+import { decodeCursor, pageOf } from './cursor.ts';
+import { FOREIGN_KEY_VIOLATION, hasCode, UNIQUE_VIOLATION } from './sql-errors.ts';
 import type { Db } from './database.ts';
 import type { SenderRow, SenderRowUpdate } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -34,11 +36,7 @@ export interface ListSendersPage {
   nextCursor: string | null;
 }
 
-const UNIQUE_VIOLATION = '23505';
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === UNIQUE_VIOLATION;
-}
+const isUniqueViolation = (error: unknown) => hasCode(error, UNIQUE_VIOLATION);
 
 function duplicateNumber(number: string): ConflictProblem {
   return new ConflictProblem(`A sender with WhatsApp number ${number} already exists.`, [
@@ -149,17 +147,11 @@ export class SendersRepository {
       query = query.where((eb) =>
         eb.or([
           eb('created_at', '>', after.createdAt),
-          eb.and([eb('created_at', '=', after.createdAt), eb('sender_id', '>', after.senderId)]),
+          eb.and([eb('created_at', '=', after.createdAt), eb('sender_id', '>', after.id)]),
         ]),
       );
     }
-    const rows = await query.execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(toSender),
-      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
-    };
+    return pageOf(await query.execute(), limit, (row) => ({ createdAt: row.created_at, id: row.sender_id }), toSender);
   }
 
   async update(senderId: string, patch: UpdateSender): Promise<Sender> {
@@ -194,8 +186,14 @@ export class SendersRepository {
   }
 
   async delete(senderId: string): Promise<void> {
-    const result = await this.#db.deleteFrom('senders').where('sender_id', '=', senderId).executeTakeFirst();
-    if (result.numDeletedRows === 0n) throw new NotFoundProblem('Sender', senderId);
+    let deleted: bigint;
+    try {
+      deleted = (await this.#db.deleteFrom('senders').where('sender_id', '=', senderId).executeTakeFirst()).numDeletedRows;
+    } catch (error) {
+      if (hasCode(error, FOREIGN_KEY_VIOLATION)) throw new ConflictProblem(`Sender ${senderId} still has templates; delete them first.`);
+      throw error;
+    }
+    if (deleted === 0n) throw new NotFoundProblem('Sender', senderId);
   }
 
   /** The sender owning an api key, application id or WhatsApp number (E.164), if any. */
@@ -205,6 +203,14 @@ export class SendersRepository {
         : ['whatsapp_number', by.whatsappNumber] as const;
     const row = await this.#db.selectFrom('senders').select('sender_id').where(column, '=', value).orderBy('created_at').executeTakeFirst();
     return row?.sender_id;
+  }
+
+  /** Every WhatsApp number (Vonage digits) registered under this API key or application id. */
+  async numbersSharingCredentials(apiKey: string | null, applicationId: string | null): Promise<string[]> {
+    const rows = await this.#db.selectFrom('senders').select('whatsapp_number')
+      .where((eb) => eb.or([eb('api_key', '=', apiKey ?? ''), eb('application_id', '=', applicationId ?? '')]))
+      .execute();
+    return rows.map((row) => row.whatsapp_number.replace(/^\+/, ''));
   }
 
   /** Opens the sealed secrets, for the code that calls Vonage. Never for API responses or logs. */
@@ -221,21 +227,5 @@ export class SendersRepository {
       privateKey: open('privateKey'),
       signatureSecret: open('signatureSecret'),
     };
-  }
-}
-
-function encodeCursor(row: SenderRow): string {
-  return Buffer.from(JSON.stringify([row.created_at.toISOString(), row.sender_id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; senderId: string } {
-  try {
-    const [createdAt, senderId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(createdAt);
-    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-    if (Number.isNaN(date.getTime()) || typeof senderId !== 'string' || !uuid.test(senderId)) throw new Error('bad cursor');
-    return { createdAt: date, senderId };
-  } catch {
-    throw new ValidationProblem([{ field: 'cursor', message: 'is not a cursor this API returned' }]);
   }
 }

@@ -76,19 +76,24 @@ async function applyStatus(trx: Executor, payload: StatusWebhook, senderId: stri
     .insertInto('message_statuses')
     .values(row)
     .onConflict((oc) =>
-      oc.column('message_uuid').doUpdateSet((eb) => ({
-        status: eb.ref('excluded.status'),
-        status_rank: eb.ref('excluded.status_rank'),
-        status_at: eb.ref('excluded.status_at'),
-        error_code: eb.ref('excluded.error_code'),
-        error_detail: eb.ref('excluded.error_detail'),
-        // Facts that arrive on one status only (price, origin on delivered; client_ref on any) are kept once known.
-        client_ref: sql<string | null>`coalesce(message_statuses.client_ref, excluded.client_ref)`,
-        price: sql<string | null>`coalesce(excluded.price, message_statuses.price)`,
-        currency: sql<string | null>`coalesce(excluded.currency, message_statuses.currency)`,
-        conversation_origin: sql<string | null>`coalesce(excluded.conversation_origin, message_statuses.conversation_origin)`,
-        updated_at: eb.ref('excluded.updated_at'),
-      })).where('message_statuses.status_rank', '<', (eb) => eb.ref('excluded.status_rank')),
+      oc.column('message_uuid').doUpdateSet(() => {
+        // The status moves only forward; facts that ride on one status only (price and
+        // origin on delivered, client_ref on any) are kept whichever order events come in.
+        const ifFurther = <T>(column: 'status' | 'status_rank' | 'status_at' | 'error_code' | 'error_detail') =>
+          sql<T>`case when excluded.status_rank > message_statuses.status_rank then excluded.${sql.ref(column)} else message_statuses.${sql.ref(column)} end`;
+        return {
+          status: ifFurther<string>('status'),
+          status_rank: ifFurther<number>('status_rank'),
+          status_at: ifFurther<Date>('status_at'),
+          error_code: ifFurther<string | null>('error_code'),
+          error_detail: ifFurther<string | null>('error_detail'),
+          client_ref: sql<string | null>`coalesce(message_statuses.client_ref, excluded.client_ref)`,
+          price: sql<string | null>`coalesce(message_statuses.price, excluded.price)`,
+          currency: sql<string | null>`coalesce(message_statuses.currency, excluded.currency)`,
+          conversation_origin: sql<string | null>`coalesce(message_statuses.conversation_origin, excluded.conversation_origin)`,
+          updated_at: new Date(),
+        };
+      }),
     )
     .execute();
 }

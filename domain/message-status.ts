@@ -11,12 +11,3 @@ const rank: Record<MessageStatus, number> = { submitted: 1, delivered: 2, reject
 export function statusRank(status: MessageStatus): number {
   return rank[status];
 }
-
-/** Whether `next` moves a message on from `current` (undefined = nothing known yet). */
-export function supersedes(next: MessageStatus, current: MessageStatus | undefined): boolean {
-  return current === undefined || rank[next] > rank[current];
-}
-
-export function isFailure(status: MessageStatus): boolean {
-  return status === 'rejected' || status === 'undeliverable';
-}

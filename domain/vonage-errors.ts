@@ -76,6 +76,9 @@ export const temporaryErrorCodes: Readonly<Record<string, string>> = {
   '1330': 'unknown provider error',
   '1331': 'provider error',
   '131049': 'per-user marketing limit (Meta asks to retry later)',
+  '130429': 'Meta throughput limit reached',
+  '131056': 'too many messages to this recipient in a short time (pair rate limit)',
+  '131057': 'business account in maintenance mode',
 };
 
 export function classifyVonageFailure(failure: VonageFailure): FailureVerdict {
@@ -96,11 +99,12 @@ export function classifyVonageFailure(failure: VonageFailure): FailureVerdict {
     }
     return verdict;
   }
-  if (code !== undefined && temporaryErrorCodes[code]) return { class: 'retryable', reason: `${code}: ${temporaryErrorCodes[code]}` };
-  if (status >= 500) return { class: 'retryable', reason: `provider error (${status})` };
+  // The status decides for these, whatever code rides along (the spec's own 422 examples carry odd anchors).
   if (status === 401) return { class: 'permanent', reason: 'credentials rejected (401)' };
   if (status === 402) return { class: 'permanent', reason: 'account balance too low (402)' };
-  if (status === 422) return { class: 'permanent', reason: 'request rejected as invalid (422)' };
+  if (status === 422) return { class: 'permanent', reason: `request rejected as invalid (422${code ? `, ${code}` : ''})` };
+  if (code !== undefined && temporaryErrorCodes[code]) return { class: 'retryable', reason: `${code}: ${temporaryErrorCodes[code]}` };
+  if (status >= 500) return { class: 'retryable', reason: `provider error (${status})` };
   if (status === 408) return { class: 'retryable', reason: 'provider timed out reading the request (408)' };
   return { class: 'permanent', reason: `unexpected answer (${status})` };
 }

@@ -20,7 +20,8 @@ export function senderAccountResolver(senders: SendersRepository, apiUrl: string
       signatureSecret: credentials.signatureSecret ?? undefined,
       statusUrl: `${apiUrl}/webhooks/vonage/status`,
       inboundUrl: `${apiUrl}/webhooks/vonage/inbound`,
-      numbers: [sender.whatsappNumber.replace(/^\+/, '')],
+      // Several senders may share one Vonage account or application: all their numbers are its numbers.
+      numbers: await senders.numbersSharingCredentials(credentials.apiKey, credentials.applicationId),
       ...(sender.wabaId ? { wabaIds: [sender.wabaId] } : {}),
     };
   };

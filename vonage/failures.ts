@@ -37,12 +37,24 @@ function causeCode(error: unknown): string | undefined {
   return undefined;
 }
 
+const ERROR_BODY_DEADLINE_MS = 2_000;
+
+/** The error body, if it comes quickly: the SDK's timeout no longer runs once headers have arrived. */
 async function readBody(response: Response): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      void response.body?.cancel().catch(() => undefined);
+      resolve(undefined);
+    }, ERROR_BODY_DEADLINE_MS);
+  });
   try {
-    const text = await response.text();
+    const text = await Promise.race([response.text(), deadline]);
     return text ? (JSON.parse(text) as unknown) : undefined;
   } catch {
     return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -57,6 +69,8 @@ export async function toVonageRequestError(operation: string, error: unknown): P
   if (error instanceof VonageRequestError) return error;
   const response = (error as { response?: unknown } | null)?.response;
   if (response instanceof Response) {
+    // A 2xx whose body could not be read: Vonage accepted something we cannot correlate.
+    if (response.ok) return new VonageRequestError(operation, { class: 'ambiguous', reason: `accepted (${response.status}) but the answer was unreadable` }, response.status);
     const { failure, code } = await failureFromResponse(response);
     return new VonageRequestError(operation, classifyVonageFailure(failure), response.status, code);
   }

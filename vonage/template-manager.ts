@@ -58,7 +58,12 @@ export function createTemplateManagerClient(
       const { failure, code } = await failureFromResponse(response);
       throw new VonageRequestError(operation, classifyVonageFailure(failure), response.status, code);
     }
-    return (await response.json()) as T;
+    try {
+      return (await response.json()) as T;
+    } catch {
+      // Taken (2xx) but unreadable: safe to ask again, since creation looks up by name first.
+      throw new VonageRequestError(operation, { class: 'ambiguous', reason: `answer ${response.status} was unreadable` }, response.status);
+    }
   }
 
   return {

@@ -35,6 +35,6 @@ export async function startSimulatorProcess(account: SimAccount): Promise<Simula
 }
 
 export async function ledgerSize(url: string): Promise<number> {
-  const { messages } = (await (await fetch(`${url}/_sim/ledger`)).json()) as { messages: unknown[] };
-  return messages.length;
+  const { accepted } = (await (await fetch(`${url}/_sim/stats`)).json()) as { accepted: number };
+  return accepted;
 }

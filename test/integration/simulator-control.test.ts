@@ -22,6 +22,7 @@ describe('simulator control API', () => {
     await messenger.send({ kind: 'text', to: '+447700900002', from: '+14155550101', clientRef: 'b', text: 'two' });
     expect(((await control('GET', 'ledger?to=%2B447700900001')).body?.messages as unknown[]).length).toBe(1);
     expect((await control('GET', 'ledger?clientRef=b')).body?.messages).toEqual([expect.objectContaining({ to: '447700900002', clientRef: 'b', messageType: 'text' })]);
+    expect((await control('GET', 'stats')).body).toMatchObject({ accepted: 2 });
     expect((await control('POST', 'reset')).status).toBe(204);
     expect((await control('GET', 'ledger')).body?.messages).toEqual([]);
     // A reset forgets accounts too.

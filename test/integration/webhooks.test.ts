@@ -85,12 +85,20 @@ describe('status webhooks', () => {
   ])('statuses apply monotonically: %s', async (_name, sequence, final) => {
     const messageUuid = randomUUID();
     for (const [i, status] of sequence.entries()) {
-      const body = statusBody(messageUuid, status, status === 'rejected' || status === 'undeliverable' ? { error: { type: 'https://developer.vonage.com/api-errors/messages#1300', title: '1300', detail: 'x' } } : { seq: i });
+      const extra = status === 'rejected' || status === 'undeliverable'
+        ? { error: { type: 'https://developer.vonage.com/api-errors/messages#1300', title: '1300', detail: 'x' } }
+        : status === 'delivered' ? { seq: i, usage: { currency: 'EUR', price: '0.0333' }, whatsapp: { conversation: { id: 'c', origin: { type: 'utility' } } } } : { seq: i };
+      const body = statusBody(messageUuid, status, extra);
       expect((await post('/webhooks/vonage/status', body, signed(body))).statusCode).toBe(200);
       // Applied one at a time so the order is the one under test.
       await expect.poll(async () => (await db().selectFrom('webhook_events').select('processed_at').where('message_uuid', '=', messageUuid).where('processed_at', 'is', null).execute()).length).toBe(0);
     }
-    expect((await statusOf(messageUuid))?.status).toBe(final);
+    const row = await statusOf(messageUuid);
+    expect(row?.status).toBe(final);
+    // Price and origin arrive on delivered only, and are kept whatever came before or after it.
+    if (sequence.includes('delivered')) expect(row).toMatchObject({ price: '0.0333', currency: 'EUR', conversation_origin: 'utility' });
+    // The error belongs to the failure status that won, and only to it.
+    expect(row?.error_code ?? null).toBe(final === 'rejected' || final === 'undeliverable' ? '1300' : null);
   });
 
   it('keeps statuses for message uuids it has never seen sent', async () => {

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { supersedes, type MessageStatus } from '../../domain/message-status.ts';
+import { messageStatuses, statusRank, type MessageStatus } from '../../domain/message-status.ts';
 
-describe('supersedes', () => {
-  it.each<[MessageStatus, MessageStatus | undefined, boolean]>([
-    ['submitted', undefined, true],
+// The rank is what the status upsert compares (db/webhook-events.ts): a status
+// replaces the stored one only when its rank is higher.
+const replaces = (next: MessageStatus, current: MessageStatus) => statusRank(next) > statusRank(current);
+
+describe('status ranks', () => {
+  it.each<[MessageStatus, MessageStatus, boolean]>([
     ['delivered', 'submitted', true],
     ['read', 'delivered', true],
     ['read', 'submitted', true],
@@ -18,6 +21,10 @@ describe('supersedes', () => {
     ['rejected', 'undeliverable', false],
     ['read', 'read', false],
   ])('%s over %s → %s', (next, current, expected) => {
-    expect(supersedes(next, current)).toBe(expected);
+    expect(replaces(next, current)).toBe(expected);
+  });
+
+  it('ranks every status', () => {
+    for (const status of messageStatuses) expect(statusRank(status)).toBeGreaterThan(0);
   });
 });
