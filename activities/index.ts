@@ -1,20 +1,27 @@
 // Activities are built by a factory over injected dependencies, so tests pass
-// fakes or test databases and production wires the real ones. Every external
-// effect is keyed by a business id, never by Temporal's run or attempt.
+// their own databases and simulator, and production wires the real ones. Every
+// external effect is keyed by a business id, never by Temporal's run or attempt.
 import type { Db } from '../db/database.ts';
 import type { SecretBox } from '../db/secret-box.ts';
+import { SendersRepository } from '../db/senders.ts';
+import { TemplatesRepository } from '../db/templates.ts';
+import { createTemplateActivities, type TemplateActivityDependencies } from './templates.ts';
 
 export interface ActivityDependencies {
   db: Db;
   secrets: SecretBox;
   /** Where and how patiently Vonage is called (vonage/messenger.ts). */
   vonage: { apiHost: string; timeoutMs: number };
+  /** Test seams; never set in production. */
+  testHooks?: Pick<TemplateActivityDependencies, 'afterProviderCreate'>;
 }
 
-// The product activities (Vonage sends, template manager calls, ledger writes)
-// arrive with their issues; the factory shape is fixed here.
-export function createActivities(_deps: ActivityDependencies) {
-  return {};
+export function createActivities(deps: ActivityDependencies) {
+  const senders = new SendersRepository(deps.db, deps.secrets);
+  const templates = new TemplatesRepository(deps.db);
+  return {
+    ...createTemplateActivities({ senders, templates, vonage: deps.vonage, ...deps.testHooks }),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -23,6 +23,10 @@ import { loggerOptions } from './logging.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { senderRoutes } from './senders.ts';
 import { vonageWebhookRoutes } from './webhooks.ts';
+import { metaWebhookRoutes } from './meta-webhooks.ts';
+import { templateRoutes } from './templates.ts';
+import type { ApprovalTiming } from '../domain/template.ts';
+import { TemplatesRepository } from '../db/templates.ts';
 
 export interface ApiDependencies {
   db: Db;
@@ -30,6 +34,10 @@ export interface ApiDependencies {
   /** Starts, signals and queries workflows; its connection is probed by /healthz. */
   temporal: Client;
   apiToken: string;
+  /** Meta app secret and verify token for /webhooks/meta; unset = Meta events are refused. */
+  meta?: { appSecret?: string | undefined; verifyToken?: string | undefined };
+  /** Passed to every templateApproval workflow the API starts. */
+  approvalTiming?: Partial<ApprovalTiming>;
   logLevel?: string;
   /** Where logs go; stdout when omitted. Tests pass a stream to inspect what was logged. */
   logStream?: Writable;
@@ -85,7 +93,9 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
 
   const senders = new SendersRepository(deps.db, deps.secrets);
   const events = new WebhookEventsRepository(deps.db);
+  const templates = new TemplatesRepository(deps.db);
   await app.register(vonageWebhookRoutes, { senders, events });
+  await app.register(metaWebhookRoutes, { templates, temporal: deps.temporal, appSecret: deps.meta?.appSecret, verifyToken: deps.meta?.verifyToken });
   // Events stored but not applied when the last process stopped are applied now.
   app.addHook('onReady', async () => {
     events.processPending().catch((error: unknown) => app.log.error({ err: error }, 'applying pending webhook events failed'));
@@ -93,6 +103,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   await app.register(async (v1) => {
     requireBearerToken(v1, deps.apiToken);
     await v1.register(senderRoutes, { senders });
+    await v1.register(templateRoutes, { templates, senders, temporal: deps.temporal, ...(deps.approvalTiming ? { approvalTiming: deps.approvalTiming } : {}) });
   });
 
   await app.ready();

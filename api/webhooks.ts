@@ -11,14 +11,14 @@ import type { SendersRepository } from '../db/senders.ts';
 import type { WebhookEventsRepository } from '../db/webhook-events.ts';
 import { verifyWebhook } from '../vonage/webhook-signature.ts';
 import { problemSchema, sendProblem } from './problem.ts';
+import { keepRawJsonBody, type RawBodyRequest } from './raw-body.ts';
 
 export interface WebhookRoutesOptions {
   senders: SendersRepository;
   events: WebhookEventsRepository;
 }
 
-interface VerifiedRequest extends FastifyRequest {
-  rawBody?: string;
+interface VerifiedRequest extends RawBodyRequest {
   senderId?: string;
 }
 
@@ -31,16 +31,7 @@ function unauthorised(request: FastifyRequest, reply: FastifyReply, reason: stri
 }
 
 export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async (app, { senders, events }) => {
-  // The signature covers the exact bytes Vonage sent, so keep them beside the parsed body (this plugin only).
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    (request as VerifiedRequest).rawBody = body as string;
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (error) {
-      Object.assign(error as Error, { statusCode: 400 });
-      done(error as Error, undefined);
-    }
-  });
+  keepRawJsonBody(app);
 
   /** Which of our numbers the event is about: the sender for a status, the recipient for an inbound message. */
   const verify = (numberField: 'from' | 'to') => async (request: FastifyRequest, reply: FastifyReply) => {

@@ -1,6 +1,7 @@
 // The typed shape of every table, as kysely sees it. Column names are the
 // snake_case of the API's names (senderId ↔ sender_id).
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
+import type { TemplateContent, TemplateStatus } from '../domain/template.ts';
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
@@ -64,8 +65,27 @@ export interface InboundMessagesTable {
   received_at: CreatedAt;
 }
 
+export interface TemplatesTable {
+  template_id: string;
+  sender_id: string;
+  name: string;
+  namespace: string | null;
+  language: string;
+  category: string;
+  content: ColumnType<TemplateContent, string, string>;
+  status: ColumnType<TemplateStatus, TemplateStatus | undefined, TemplateStatus>;
+  status_reason: string | null;
+  status_updated_at: Date | null;
+  provider_template_id: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type TemplateRow = Selectable<TemplatesTable>;
+
 export interface Database {
   senders: SendersTable;
+  templates: TemplatesTable;
   webhook_events: WebhookEventsTable;
   message_statuses: MessageStatusesTable;
   inbound_messages: InboundMessagesTable;

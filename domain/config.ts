@@ -11,6 +11,11 @@ const apiEnvSchema = z.object({
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  META_APP_SECRET: z.string().min(1).optional(),
+  META_VERIFY_TOKEN: z.string().min(1).optional(),
+  TEMPLATE_APPROVAL_TIMEOUT_HOURS: z.coerce.number().positive().default(168),
+  TEMPLATE_POLL_INITIAL_SECONDS: z.coerce.number().positive().default(60),
+  TEMPLATE_POLL_MAX_SECONDS: z.coerce.number().positive().default(1800),
 });
 
 const workerEnvSchema = z.object({
@@ -37,4 +42,14 @@ function parse<T>(schema: z.ZodType<T>, env: Record<string, string | undefined>)
 }
 
 export const parseApiConfig = (env: Record<string, string | undefined>): ApiConfig => parse(apiEnvSchema, env);
+
+/** The approval workflow's patience, from the API's configuration. */
+export function approvalTimingFrom(config: ApiConfig) {
+  return {
+    approvalTimeoutMs: config.TEMPLATE_APPROVAL_TIMEOUT_HOURS * 3600_000,
+    pollInitialMs: config.TEMPLATE_POLL_INITIAL_SECONDS * 1000,
+    pollMaxMs: config.TEMPLATE_POLL_MAX_SECONDS * 1000,
+    lifecyclePollMs: config.TEMPLATE_POLL_MAX_SECONDS * 1000,
+  };
+}
 export const parseWorkerConfig = (env: Record<string, string | undefined>): WorkerConfig => parse(workerEnvSchema, env);

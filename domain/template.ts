@@ -60,6 +60,32 @@ export const createTemplateSchema = z.object({
 }).strict().meta({ id: 'CreateTemplate' });
 
 export type CreateTemplate = z.infer<typeof createTemplateSchema>;
+/** What a template says, as stored: everything but its identity. */
+export type TemplateContent = Pick<CreateTemplate, 'body' | 'header' | 'footer' | 'buttons'>;
+
+export const templateSchema = z.object({
+  templateId: z.uuid(),
+  senderId: z.uuid(),
+  name: z.string(),
+  namespace: z.string().nullable(),
+  language: z.string(),
+  category: z.enum(templateCategories),
+  body: createTemplateSchema.shape.body,
+  header: z.record(z.string(), z.unknown()).nullable(),
+  footer: z.string().nullable(),
+  buttons: z.array(z.record(z.string(), z.unknown())),
+  status: z.enum(templateStatuses),
+  statusReason: z.string().nullable().describe('Meta\'s reason for a rejection, pause or disablement.'),
+  providerTemplateId: z.string().nullable().describe('Meta\'s id once submitted.'),
+  workflowId: z.string().describe('The templateApproval workflow in the Temporal Web UI.'),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  statusUpdatedAt: z.iso.datetime().nullable(),
+}).meta({ id: 'Template' });
+
+export type Template = z.infer<typeof templateSchema>;
+
+export const templateWorkflowId = (templateId: string): string => `template/${templateId}`;
 export type TemplateHeaderSpec = z.infer<typeof headerSchema>;
 export type TemplateButtonSpec = z.infer<typeof buttonSchema>;
 
@@ -220,4 +246,54 @@ export function toProviderComponents(template: CreateTemplate): { parameterForma
     });
   }
   return { parameterFormat: positional || parameters.length === 0 ? 'POSITIONAL' : 'NAMED', components };
+}
+
+/** How patiently the approval workflow waits and watches (milliseconds, so workflow code can do arithmetic). */
+export interface ApprovalTiming {
+  /** Give up on a verdict this long after submission: TIMED_OUT. */
+  approvalTimeoutMs: number;
+  /** First poll of the template manager after submission; doubles up to pollMaxMs. */
+  pollInitialMs: number;
+  pollMaxMs: number;
+  /** Once approved, how often to poll for PAUSED/DISABLED in case no webhook says so. */
+  lifecyclePollMs: number;
+}
+
+export const defaultApprovalTiming: ApprovalTiming = {
+  approvalTimeoutMs: 7 * 24 * 3600_000,
+  pollInitialMs: 60_000,
+  pollMaxMs: 30 * 60_000,
+  lifecyclePollMs: 30 * 60_000,
+};
+
+/** A template status as the template manager reports it, in our vocabulary. */
+export function templateStatusFromProvider(status: string): TemplateStatus {
+  switch (status) {
+    case 'APPROVED':
+    case 'REINSTATED':
+    case 'UNPAUSE':
+      return 'APPROVED';
+    case 'PENDING':
+    case 'REJECTED':
+    case 'PAUSED':
+    case 'DISABLED':
+    case 'IN_APPEAL':
+    case 'FLAGGED':
+      return status;
+    case 'DELETED':
+    case 'PENDING_DELETION':
+    case 'ARCHIVED':
+      return 'DELETED';
+    default:
+      // LOCKED, LIMIT_EXCEEDED and anything newer: not sendable, not known to be final.
+      return 'FLAGGED';
+  }
+}
+
+/**
+ * A Meta `message_template_status_update` event in our vocabulary. An unpause
+ * arrives with other_info.title UNPAUSE; a reinstatement as event REINSTATED.
+ */
+export function templateStatusFromMetaEvent(event: string, otherInfoTitle?: string): TemplateStatus {
+  return otherInfoTitle === 'UNPAUSE' ? 'APPROVED' : templateStatusFromProvider(event);
 }

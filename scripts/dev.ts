@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { buildApi } from '../api/server.ts';
-import { parseApiConfig, parseWorkerConfig } from '../domain/config.ts';
+import { approvalTimingFrom, parseApiConfig, parseWorkerConfig } from '../domain/config.ts';
 import { databaseTargetFromEnv, describeTarget, migrateToLatest, openDatabase } from '../db/database.ts';
 import { SecretBox } from '../db/secret-box.ts';
 import { SendersRepository } from '../db/senders.ts';
@@ -100,7 +100,7 @@ async function start(): Promise<void> {
   const settings = temporalSettingsFromEnv();
 
   const secrets = embeddedSecrets(dataDir, env);
-  const apiConfig = parseApiConfig({ ...env, API_TOKEN: secrets.apiToken, ENCRYPTION_KEY: secrets.encryptionKey });
+  const apiConfig = parseApiConfig({ ...env, API_TOKEN: secrets.apiToken, ENCRYPTION_KEY: secrets.encryptionKey, META_APP_SECRET: secrets.metaAppSecret });
   const secretBox = SecretBox.fromBase64(secrets.encryptionKey);
   const apiUrl = `http://${apiConfig.API_HOST}:${apiConfig.API_PORT}`;
   const logLevel = env.LOG_LEVEL ?? 'warn';
@@ -113,7 +113,11 @@ async function start(): Promise<void> {
   // No real Vonage configured: every send goes to the simulator, nothing leaves this machine.
   let vonageDescription = `real Vonage API at ${env.VONAGE_API_HOST}`;
   if (!env.VONAGE_API_HOST) {
-    const simulator = new VonageSimulator({ resolveAccount: senderAccountResolver(new SendersRepository(db, secretBox), apiUrl) });
+    const simulator = new VonageSimulator({
+      resolveAccount: senderAccountResolver(new SendersRepository(db, secretBox), apiUrl),
+      // Template verdicts reach the approval workflows at once, as Meta's webhooks would.
+      metaWebhook: { url: `${apiUrl}/webhooks/meta`, appSecret: secrets.metaAppSecret },
+    });
     cleanups.push({ name: 'Vonage simulator', run: () => simulator.close() });
     env.VONAGE_API_HOST = await simulator.listen(Number(env.SIMULATOR_PORT ?? 4010));
     vonageDescription = `SIMULATOR at ${env.VONAGE_API_HOST} (no message leaves this machine; control API ${env.VONAGE_API_HOST}/_sim/)`;
@@ -146,7 +150,15 @@ async function start(): Promise<void> {
     await workerRun;
   } });
 
-  const api = await buildApi({ db, secrets: secretBox, temporal, apiToken: apiConfig.API_TOKEN, logLevel });
+  const api = await buildApi({
+    db,
+    secrets: secretBox,
+    temporal,
+    apiToken: apiConfig.API_TOKEN,
+    logLevel,
+    meta: { appSecret: apiConfig.META_APP_SECRET, verifyToken: apiConfig.META_VERIFY_TOKEN },
+    approvalTiming: approvalTimingFrom(apiConfig),
+  });
   cleanups.push({ name: 'API', run: () => api.close() });
   await api.listen({ host: apiConfig.API_HOST, port: apiConfig.API_PORT });
 

@@ -12,8 +12,10 @@ function readOrCreate(file: string, create: () => string): string {
   return value;
 }
 
-export function embeddedSecrets(dataDir: string, env: NodeJS.ProcessEnv): { apiToken: string; encryptionKey: string } {
+export function embeddedSecrets(dataDir: string, env: NodeJS.ProcessEnv): { apiToken: string; encryptionKey: string; metaAppSecret: string } {
   return {
+    // Shared by the simulator (signs Meta-shaped template events) and the API (verifies them).
+    metaAppSecret: env.META_APP_SECRET ?? readOrCreate(join(dataDir, 'meta-app-secret'), () => randomBytes(24).toString('base64url')),
     apiToken: env.API_TOKEN ?? readOrCreate(join(dataDir, 'api-token'), () => randomBytes(24).toString('base64url')),
     encryptionKey: env.ENCRYPTION_KEY ?? readOrCreate(join(dataDir, 'encryption-key'), () => randomBytes(32).toString('base64')),
   };

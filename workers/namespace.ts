@@ -79,11 +79,16 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   }
   const missing = engineSearchAttributes.filter((key) => !(key.name in existing));
   if (missing.length === 0) return [];
-  await whileNamespaceNotYetKnown(() => tolerateAlreadyExists(() => connection.operatorService.addSearchAttributes({
-    namespace,
-    searchAttributes: Object.fromEntries(missing.map((key) => [key.name, indexedValueType[key.type]!])),
-  })));
+  await whileNamespaceNotYetKnown(() => addSearchAttributes(connection, namespace, missing));
   return missing.map((key) => key.name);
+}
+
+/** Adds the attributes without listing first (the time-skipping test server cannot list them). */
+export async function addSearchAttributes(connection: Connection, namespace: string, keys = engineSearchAttributes): Promise<void> {
+  await tolerateAlreadyExists(() => connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(keys.map((key) => [key.name, indexedValueType[key.type]!])),
+  }));
 }
 
 export async function prepareNamespace(connection: Connection, namespace: string): Promise<void> {

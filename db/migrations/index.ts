@@ -4,8 +4,10 @@
 import type { Migration } from 'kysely/migration';
 import * as senders from './0001_senders.ts';
 import * as webhooks from './0002_webhooks.ts';
+import * as templates from './0003_templates.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_senders': senders,
   '0002_webhooks': webhooks,
+  '0003_templates': templates,
 };

@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { addSearchAttributes } from '../../workers/namespace.ts';
 
 export const fixtureWorkflowsPath = fileURLToPath(new URL('../fixtures/workflows.ts', import.meta.url));
 
@@ -61,9 +62,11 @@ export async function createTestWorker(
   });
 }
 
-/** The Java time-skipping test server, from the pinned binary. Timers fast-forward while a test awaits a result. */
-export function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
+/** The Java time-skipping test server, from the pinned binary, with the engine's search attributes. Timers fast-forward while a test awaits a result. */
+export async function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
   });
+  await addSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
 }

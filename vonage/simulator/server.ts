@@ -4,13 +4,13 @@
 // inbound webhooks, the template manager, fault injection, and a control API
 // under /_sim/ whose ledger of accepted messages is the ground truth for
 // exactly-once checks. Wire contract: ../shared/reference/vonage.md.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { AccountRegistry, type AccountResolver, type SimAccount } from './accounts.ts';
 import { invalidParameters, whatsappMessageSchema, type InvalidParameter, type WhatsAppRequest } from './message-schema.ts';
 import { seededRandom } from './prng.ts';
-import { TemplateManager, templateStatuses, type TemplateRule } from './templates.ts';
+import { TemplateManager, templateStatuses, type SimTemplate, type TemplateRule, type TemplateStatus } from './templates.ts';
 import { vonageRetryPolicy, WebhookSender, type RetryPolicy, type WebhookTarget } from './webhook-sender.ts';
 
 export interface LedgerEntry {
@@ -64,6 +64,7 @@ export interface SimulatorOptions {
   /** Whether accepted messages produce status webhooks (off for raw throughput runs). */
   statusWebhooks?: boolean;
   templateDecision?: TemplateRule;
+  metaWebhook?: { url: string; appSecret: string };
   logLevel?: string;
 }
 
@@ -131,6 +132,8 @@ export class VonageSimulator {
   faults: Faults = structuredClone(noFaults);
   statusDelays: StatusDelays;
   statusWebhooks: boolean;
+  /** Where Meta-shaped template status events go, signed with the Meta app secret; off when unset. */
+  metaWebhook: { url: string; appSecret: string } | undefined;
   #random = seededRandom(noFaults.seed);
   #defaults: { retry: RetryPolicy; delays: StatusDelays };
 
@@ -142,6 +145,8 @@ export class VonageSimulator {
     this.statusDelays = { ...this.#defaults.delays };
     this.statusWebhooks = options.statusWebhooks ?? true;
     this.templates = new TemplateManager(options.templateDecision ?? { outcome: 'APPROVED', delayMs: 2_000 });
+    this.templates.onStatusChange = (template, previous) => this.#emitMetaTemplateEvent(template, previous);
+    this.metaWebhook = options.metaWebhook;
     this.app = Fastify({ logger: options.logLevel ? { level: options.logLevel } : false, bodyLimit: 1024 * 1024 });
     this.#routes();
   }
@@ -217,6 +222,34 @@ export class VonageSimulator {
       };
       void this.webhooks.schedule(target, 'status', entry.messageUuid, step.status, payload, step.delay);
     }
+  }
+
+  /** Meta's message_template_status_update, as Meta would post it to a subscribed app. */
+  #emitMetaTemplateEvent(template: SimTemplate, previous: TemplateStatus): void {
+    const target = this.metaWebhook;
+    if (!target) return;
+    const otherInfo = template.status === 'PAUSED' ? { title: 'FIRST_PAUSE', description: 'Paused for low quality' }
+      : previous === 'PAUSED' && template.status === 'APPROVED' ? { title: 'UNPAUSE', description: 'Unpaused' } : undefined;
+    const payload = {
+      object: 'whatsapp_business_account',
+      entry: [{
+        id: template.wabaId,
+        time: Math.floor(Date.now() / 1000),
+        changes: [{
+          field: 'message_template_status_update',
+          value: {
+            event: template.status,
+            message_template_id: Number(template.id),
+            message_template_name: template.name,
+            message_template_language: template.language,
+            reason: template.rejected_reason ?? 'NONE',
+            ...(otherInfo ? { other_info: otherInfo } : {}),
+          },
+        }],
+      }],
+    };
+    const sign = (body: string) => ({ 'x-hub-signature-256': `sha256=${createHmac('sha256', target.appSecret).update(body).digest('hex')}` });
+    void this.webhooks.schedule({ url: target.url, apiKey: 'meta', sign }, 'meta', template.id, template.status, payload);
   }
 
   #routes(): void {
@@ -354,6 +387,13 @@ export class VonageSimulator {
         'inbound', messageUuid, payload.message_type, payload,
       );
       return reply.code(delivery.outcome === 'delivered' ? 201 : 502).send({ messageUuid, delivery });
+    });
+
+    app.put('/_sim/meta-webhook', async (request, reply) => {
+      const parsed = z.object({ url: z.url(), appSecret: z.string().min(1) }).nullable().safeParse(request.body ?? null);
+      if (!parsed.success) return invalid(reply, parsed.error);
+      this.metaWebhook = parsed.data ?? undefined;
+      return reply.code(204).send();
     });
 
     app.put('/_sim/template-rules', async (request, reply) => {

@@ -54,6 +54,8 @@ function managerError(reply: FastifyReply, status: number, title: string, detail
 export class TemplateManager {
   readonly templates = new Map<string, SimTemplate>();
   rules: TemplateRule[] = [];
+  /** Told of every status change (the simulator turns it into a Meta webhook when configured). */
+  onStatusChange: ((template: SimTemplate, previous: TemplateStatus) => void) | undefined;
   #defaultRule: TemplateRule;
   #timers = new Set<NodeJS.Timeout>();
 
@@ -88,9 +90,11 @@ export class TemplateManager {
   setStatus(id: string, status: TemplateStatus, reason?: string): SimTemplate | undefined {
     const template = this.templates.get(id);
     if (!template) return undefined;
+    const previous = template.status;
     template.status = status;
     if (reason === undefined) delete template.rejected_reason;
     else template.rejected_reason = reason;
+    if (previous !== status) this.onStatusChange?.(template, previous);
     return template;
   }
 

@@ -19,7 +19,7 @@ export interface DeliveryAttempt {
 }
 
 export interface WebhookDelivery {
-  kind: 'status' | 'inbound';
+  kind: 'status' | 'inbound' | 'meta';
   url: string;
   messageUuid: string;
   /** The status for status webhooks, the message type for inbound. */
@@ -34,6 +34,8 @@ export interface WebhookTarget {
   signatureSecret?: string | undefined;
   apiKey: string;
   applicationId?: string | undefined;
+  /** Headers that sign the body another way (Meta's X-Hub-Signature-256) instead of Vonage's JWT. */
+  sign?: (body: string) => Record<string, string>;
 }
 
 export class WebhookSender {
@@ -75,7 +77,9 @@ export class WebhookSender {
 
   async #post(target: WebhookTarget, delivery: WebhookDelivery): Promise<boolean> {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'vonage-simulator' };
-    if (target.signatureSecret) {
+    if (target.sign) {
+      Object.assign(headers, target.sign(delivery.body));
+    } else if (target.signatureSecret) {
       headers.authorization = `Bearer ${signWebhook(delivery.body, target.signatureSecret, { apiKey: target.apiKey, applicationId: target.applicationId })}`;
     }
     const at = new Date().toISOString();

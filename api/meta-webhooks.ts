@@ -1,0 +1,118 @@
+// POST /webhooks/meta: Meta's message_template_status_update events, for
+// setups where Meta's webhooks reach us (Vonage may not forward them). Signed
+// by Meta with the app secret (X-Hub-Signature-256). Each event is forwarded
+// to the template's approval workflow as a signal; the workflow decides what
+// is new, duplicate or stale. GET answers Meta's subscription handshake.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { Problem } from '../domain/problems.ts';
+import { templateStatusFromMetaEvent, templateWorkflowId } from '../domain/template.ts';
+import type { TemplatesRepository } from '../db/templates.ts';
+import { templateStatusUpdate, type TemplateStatusUpdate } from '../workflows/template-messages.ts';
+import { problemSchema, sendProblem } from './problem.ts';
+import { keepRawJsonBody, type RawBodyRequest } from './raw-body.ts';
+
+export interface MetaWebhookOptions {
+  templates: TemplatesRepository;
+  temporal: Client;
+  /** Meta app secret; without it every event is refused. */
+  appSecret: string | undefined;
+  verifyToken: string | undefined;
+}
+
+const templateStatusValue = z.looseObject({
+  event: z.string(),
+  message_template_id: z.union([z.string(), z.number()]).transform(String),
+  message_template_name: z.string().optional(),
+  message_template_language: z.string().optional(),
+  reason: z.string().nullable().optional(),
+  other_info: z.looseObject({ title: z.string().optional() }).optional(),
+});
+
+const metaEvent = z.looseObject({
+  object: z.string(),
+  entry: z.array(z.looseObject({
+    id: z.string(),
+    time: z.number().optional(),
+    changes: z.array(z.looseObject({ field: z.string(), value: z.unknown() })),
+  })),
+}).meta({ id: 'MetaWebhook' });
+
+export function metaSignature(rawBody: string, appSecret: string): string {
+  return `sha256=${createHmac('sha256', appSecret).update(rawBody).digest('hex')}`;
+}
+
+function signatureMatches(header: string | undefined, rawBody: string, appSecret: string): boolean {
+  if (!header) return false;
+  const expected = Buffer.from(metaSignature(rawBody, appSecret));
+  const given = Buffer.from(header);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = async (app, { templates, temporal, appSecret, verifyToken }) => {
+  keepRawJsonBody(app);
+
+  app.get('/webhooks/meta', {
+    schema: {
+      summary: 'Meta webhook subscription handshake',
+      tags: ['webhooks'],
+      querystring: z.object({ 'hub.mode': z.string(), 'hub.verify_token': z.string(), 'hub.challenge': z.string() }),
+    },
+  }, async (request, reply) => {
+    const query = request.query;
+    if (!verifyToken || query['hub.mode'] !== 'subscribe' || query['hub.verify_token'] !== verifyToken) {
+      return sendProblem(reply, request, new Problem(403, 'forbidden', 'Forbidden', 'Unknown verify token.'));
+    }
+    return reply.type('text/plain').send(query['hub.challenge']);
+  });
+
+  app.post('/webhooks/meta', {
+    schema: {
+      summary: 'Template status events from Meta',
+      description: 'Signed with the Meta app secret: X-Hub-Signature-256: sha256=<HMAC of the body>.',
+      tags: ['webhooks'],
+      body: metaEvent,
+      response: { 200: z.object({ received: z.literal(true), forwarded: z.number().int() }), 401: problemSchema, 422: problemSchema },
+    },
+    preValidation: async (request, reply) => {
+      const rawBody = (request as RawBodyRequest).rawBody ?? '';
+      const header = request.headers['x-hub-signature-256'];
+      if (!appSecret || !signatureMatches(typeof header === 'string' ? header : undefined, rawBody, appSecret)) {
+        request.log.warn({ configured: Boolean(appSecret) }, 'meta webhook rejected');
+        return sendProblem(reply, request, new Problem(401, 'unauthorized', 'Unauthorized', 'Webhook signature rejected.'));
+      }
+    },
+  }, async (request, reply) => {
+    let forwarded = 0;
+    for (const entry of request.body.entry) {
+      for (const change of entry.changes) {
+        if (change.field !== 'message_template_status_update') continue;
+        const value = templateStatusValue.safeParse(change.value);
+        if (!value.success) continue;
+        const template = await templates.findByProviderId(value.data.message_template_id);
+        if (!template) {
+          request.log.info({ providerTemplateId: value.data.message_template_id }, 'status for a template we do not know');
+          continue;
+        }
+        const update: TemplateStatusUpdate = {
+          status: templateStatusFromMetaEvent(value.data.event, value.data.other_info?.title),
+          reason: value.data.reason && value.data.reason !== 'NONE' ? value.data.reason : value.data.other_info?.title ?? null,
+          // Meta stamps whole seconds: the event happened at most at the end of that second.
+          observedAtMs: entry.time !== undefined ? entry.time * 1000 + 999 : Date.now(),
+          source: 'webhook',
+        };
+        try {
+          await temporal.workflow.getHandle(templateWorkflowId(template.template_id)).signal(templateStatusUpdate, update);
+        } catch (error) {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+          // No workflow watches it any more: keep the row true all the same.
+          await templates.recordStatus(template.template_id, update.status, update.reason, new Date(update.observedAtMs));
+        }
+        forwarded++;
+      }
+    }
+    return reply.send({ received: true, forwarded });
+  });
+};

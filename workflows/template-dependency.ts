@@ -1,0 +1,75 @@
+// The one way a workflow depends on a template (campaigns use it): subscribe to
+// its templateApproval workflow, then wait until it is sendable; the status
+// keeps updating by signal, so a PAUSED or DISABLED template is noticed between
+// any two steps.
+//
+//   const template = await dependOnTemplate(templateId);
+//   if (!(await template.waitUntilSendable('7 days'))) return; // rejected, disabled, timed out
+//   …before each batch: if (!template.sendable) await template.waitUntilSendable();
+//   await template.unsubscribe(); // when done
+import { ApplicationFailure, condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { isFinal, isSendable, templateWorkflowId, type TemplateStatus } from '../domain/template.ts';
+import { subscribeToTemplate, templateStatusChanged, unsubscribeFromTemplate, type TemplateNotice } from './template-messages.ts';
+
+export class TemplateDependency {
+  readonly templateId: string;
+  status: TemplateStatus | undefined;
+  reason: string | null = null;
+  /** Every status received, in order (for queries and tests). */
+  readonly history: TemplateStatus[] = [];
+
+  constructor(templateId: string) {
+    this.templateId = templateId;
+  }
+
+  receive(notice: TemplateNotice): void {
+    this.status = notice.status;
+    this.reason = notice.reason;
+    this.history.push(notice.status);
+  }
+
+  get sendable(): boolean {
+    return this.status !== undefined && isSendable(this.status);
+  }
+
+  /** True once APPROVED; false if the template became final (rejected, disabled, timed out, deleted) or the timeout passed. */
+  async waitUntilSendable(timeout?: Duration): Promise<boolean> {
+    const settled = () => this.status !== undefined && (isSendable(this.status) || isFinal(this.status));
+    if (timeout === undefined) await condition(settled);
+    else await condition(settled, timeout);
+    return this.sendable;
+  }
+
+  /** Resolves when the template stops being sendable (paused, disabled, …): the moment to hold sends. */
+  async waitUntilNotSendable(timeout?: Duration): Promise<boolean> {
+    const held = () => this.status !== undefined && !isSendable(this.status);
+    if (timeout === undefined) await condition(held);
+    else await condition(held, timeout);
+    return !this.sendable;
+  }
+
+  async unsubscribe(): Promise<void> {
+    await getExternalWorkflowHandle(templateWorkflowId(this.templateId)).signal(unsubscribeFromTemplate, { workflowId: workflowInfo().workflowId });
+  }
+}
+
+const dependencies = new Map<string, TemplateDependency>();
+
+/** Subscribes this workflow to the template's status. Fails (non-retryably) if no approval workflow runs for it. */
+export async function dependOnTemplate(templateId: string): Promise<TemplateDependency> {
+  if (dependencies.size === 0) {
+    setHandler(templateStatusChanged, (notice) => dependencies.get(notice.templateId)?.receive(notice));
+  }
+  let dependency = dependencies.get(templateId);
+  if (!dependency) {
+    dependency = new TemplateDependency(templateId);
+    dependencies.set(templateId, dependency);
+  }
+  try {
+    await getExternalWorkflowHandle(templateWorkflowId(templateId)).signal(subscribeToTemplate, { workflowId: workflowInfo().workflowId });
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable(`Template ${templateId} has no running approval workflow: submit it first.`, 'TemplateNotActive', String(error));
+  }
+  return dependency;
+}
