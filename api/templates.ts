@@ -1,9 +1,9 @@
 // /v1/templates: WhatsApp message templates, and their submission to Meta,
 // which starts (or finds) the templateApproval workflow.
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ValidationProblem } from '../domain/problems.ts';
+import { ConflictProblem, ValidationProblem } from '../domain/problems.ts';
 import { taskQueues } from '../domain/task-queues.ts';
 import {
   createTemplateSchema,
@@ -42,6 +42,14 @@ const submission = z.object({ templateId: z.uuid(), workflowId: z.string(), stat
 const settled = new Set<TemplateStatus>(['DRAFT', 'REJECTED', 'TIMED_OUT', 'DISABLED', 'DELETED']);
 
 export const templateRoutes: FastifyPluginAsyncZod<TemplateRoutesOptions> = async (app, { templates, senders, temporal, approvalTiming }) => {
+  const approvalRunning = async (templateId: string): Promise<boolean> => {
+    try {
+      return (await temporal.workflow.getHandle(templateWorkflowId(templateId)).describe()).status.name === 'RUNNING';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  };
   const tags = ['templates'];
   const security = [{ bearerAuth: [] }];
 
@@ -68,7 +76,11 @@ export const templateRoutes: FastifyPluginAsyncZod<TemplateRoutesOptions> = asyn
   app.delete('/v1/templates/:templateId', {
     schema: { summary: 'Delete a template that no approval workflow is watching', tags, security, params: templateIdParams, response: { 204: z.undefined(), 404: problemSchema, 409: problemSchema, ...commonProblemResponses } },
   }, async (request, reply) => {
-    await templates.delete(request.params.templateId, (status) => settled.has(status));
+    const { templateId } = request.params;
+    if (await approvalRunning(templateId)) {
+      throw new ConflictProblem(`Template ${templateId} is under review or in use: its approval workflow is running.`);
+    }
+    await templates.delete(templateId, (status) => settled.has(status));
     return reply.code(204).send();
   });
 
