@@ -2,6 +2,7 @@
 // runs) in its own data directory and ports, Ctrl-C, and a second start that
 // finds the data and the open workflows where they were.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,6 +98,19 @@ describe('npm start', () => {
       const { deliveries } = (await (await fetch(`${simulatorUrl}/_sim/webhooks?messageUuid=${messageUuid}`)).json()) as { deliveries: { event: string; attempts: { statusCode?: number }[] }[] };
       return deliveries.filter((d) => d.attempts.at(-1)?.statusCode === 200).map((d) => d.event).sort();
     }, { timeout: 15_000, interval: 250 }).toEqual(['delivered', 'read', 'submitted']);
+
+    // A template submitted through the API is approved by the stack's simulator, whose
+    // Meta-shaped event reaches the approval workflow, which writes the verdict back.
+    const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const authed = (path: string, body?: object) => fetch(`${api}${path}`, {
+      method: body ? 'POST' : 'GET',
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const templateSender = await (await authed('/v1/senders', { nickname: 'Templates', whatsappNumber: '+14155550143', applicationId: '0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b', privateKey, wabaId: '1029384756' })).json() as { senderId: string };
+    const template = await (await authed('/v1/templates', { senderId: templateSender.senderId, name: 'order_shipped', language: 'en_US', category: 'UTILITY', body: { text: 'Hi {{1}}, your order has shipped.', examples: ['Ana'] } })).json() as { templateId: string };
+    expect((await authed(`/v1/templates/${template.templateId}/submit`, {})).status).toBe(202);
+    await expect.poll(async () => ((await (await authed(`/v1/templates/${template.templateId}`)).json()) as { status: string }).status, { timeout: 30_000, interval: 250 }).toBe('APPROVED');
 
     // A workflow left open across the restart, hosted by a worker of this test.
     const address = `127.0.0.1:${env.TEMPORAL_PORT}`;
