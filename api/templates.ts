@@ -106,6 +106,7 @@ export const templateRoutes: FastifyPluginAsyncZod<TemplateRoutesOptions> = asyn
         args: [{ templateId: template.templateId, templateName: template.name, ...(approvalTiming ? { timing: approvalTiming } : {}) }],
         // Submitting twice returns the run already in progress.
         workflowIdConflictPolicy: 'USE_EXISTING',
+        staticSummary: `Meta approval of template ${template.name} (${template.language}, ${template.category})`,
         typedSearchAttributes: [{ key: TemplateName, value: template.name }, { key: EngineStatus, value: 'template:SUBMITTING' }],
       });
     } catch (error) {

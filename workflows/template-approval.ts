@@ -23,6 +23,7 @@ import {
   getExternalWorkflowHandle,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -95,6 +96,12 @@ export async function templateApproval(input: TemplateApprovalInput): Promise<Te
   });
 
   const showStatus = () => upsertSearchAttributes([{ key: TemplateName, value: input.templateName }, { key: EngineStatus, value: `template:${state.status}` }]);
+  /** What the Web UI shows as this run's current details. */
+  const describe = () => setCurrentDetails([
+    `**${state.status}**${state.reason ? ` (${state.reason})` : ''}`,
+    `provider id ${state.providerTemplateId ?? '—'} · ${state.polls} polls · next poll ${new Date(state.nextPollAtMs).toISOString()}`,
+    `${state.subscribers.length} dependent workflow(s)`,
+  ].join('\n\n'));
 
   async function apply(update: TemplateStatusUpdate): Promise<void> {
     if (isFinal(state.status)) return;
@@ -138,6 +145,7 @@ export async function templateApproval(input: TemplateApprovalInput): Promise<Te
   const deadlineMs = state.submittedAtMs + timing.approvalTimeoutMs;
   while (!isFinal(state.status)) {
     await notifySubscribers();
+    describe();
     if (awaitingVerdict() && Date.now() >= deadlineMs) {
       await apply({ status: 'TIMED_OUT', reason: `no verdict from Meta within ${Math.round(timing.approvalTimeoutMs / 3600_000)} h`, observedAtMs: Date.now(), source: 'poll' });
       break;
@@ -165,6 +173,7 @@ export async function templateApproval(input: TemplateApprovalInput): Promise<Te
   }
 
   await notifySubscribers();
+  describe();
   if (state.status === 'TIMED_OUT') log.warn('template approval timed out', { templateId: input.templateId });
   return { status: state.status, reason: state.reason, providerTemplateId: state.providerTemplateId };
 }

@@ -84,6 +84,7 @@ describe('templates', () => {
     expect((await handle.describe()).runId).toBe(runId);
     const description = await handle.describe();
     expect(description.typedSearchAttributes.getAll().map((pair) => pair.key.name).sort()).toEqual(['EngineStatus', 'TemplateName']);
+    expect(await description.staticSummary()).toBe('Meta approval of template submit_twice (en_US, UTILITY)');
 
     const deleting = await fixture.api.request({ method: 'DELETE', url: `/v1/templates/${template.templateId}` });
     expect(deleting.statusCode).toBe(409);
