@@ -5,6 +5,7 @@
 // creating a second.
 import { ApplicationFailure } from '@temporalio/activity';
 import { templateStatusFromProvider, toProviderComponents, type CreateTemplate, type TemplateStatus } from '../domain/template.ts';
+import { NotFoundProblem } from '../domain/problems.ts';
 import type { SendersRepository } from '../db/senders.ts';
 import type { TemplatesRepository } from '../db/templates.ts';
 import { VonageRequestError } from '../vonage/failures.ts';
@@ -24,11 +25,15 @@ export interface ProviderVerdict {
   reason: string | null;
 }
 
+/** Meta's "no reason" marker, and absence, are the same thing to us. */
+const reasonOf = (reason: string | undefined): string | null => (reason && reason !== 'NONE' ? reason : null);
+
 /** Vonage failures as Temporal sees them: permanent ones stop retries; a Retry-After sets the next delay. */
 async function providerCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
+    if (error instanceof NotFoundProblem) throw ApplicationFailure.nonRetryable(error.message, 'NotFound');
     if (!(error instanceof VonageRequestError)) throw error;
     // Template calls are safe to repeat (submission looks up by name first), so ambiguous = retryable here.
     throw ApplicationFailure.create({
@@ -40,9 +45,21 @@ async function providerCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Every page, exact match: Meta's name filter is not documented as exact, and a template may sit past page one. */
+async function findByNameAndLanguage(client: TemplateManagerClient, wabaId: string, name: string, language: string) {
+  let after: string | undefined;
+  do {
+    const page = await providerCall(() => client.list(wabaId, { name, language, limit: 500, ...(after ? { after } : {}) }));
+    const match = page.templates.find((t) => t.name === name && t.language === language);
+    if (match) return match;
+    after = page.nextCursor;
+  } while (after);
+  return undefined;
+}
+
 export function createTemplateActivities(deps: TemplateActivityDependencies) {
   async function clientFor(senderId: string): Promise<{ client: TemplateManagerClient; wabaId: string }> {
-    const [sender, credentials] = await Promise.all([deps.senders.get(senderId), deps.senders.credentials(senderId)]);
+    const [sender, credentials] = await providerCall(() => Promise.all([deps.senders.get(senderId), deps.senders.credentials(senderId)]));
     if (!sender.wabaId || !credentials.applicationId || !credentials.privateKey) {
       throw ApplicationFailure.nonRetryable(`Sender ${senderId} needs a WABA id, an application id and a private key to manage templates.`, 'TemplateSenderIncomplete');
     }
@@ -53,34 +70,52 @@ export function createTemplateActivities(deps: TemplateActivityDependencies) {
   return {
     /** Creates the template at Meta unless it is already there; records and returns its provider id and status. */
     async submitTemplate(templateId: string): Promise<ProviderVerdict> {
-      const row = await deps.templates.getRow(templateId);
+      const row = await providerCall(() => deps.templates.getRow(templateId));
       const { client, wabaId } = await clientFor(row.sender_id);
-      const verdict = (found: { id: string; status: string; rejected_reason?: string | undefined }): ProviderVerdict => ({
+      const verdict = (found: { id: string; status?: string | undefined; rejected_reason?: string | undefined }): ProviderVerdict => ({
         providerTemplateId: found.id,
-        status: templateStatusFromProvider(found.status),
-        reason: found.rejected_reason ?? null,
+        // Vonage documents only {id} for a create; a new template is PENDING.
+        status: templateStatusFromProvider(found.status ?? 'PENDING'),
+        reason: reasonOf(found.rejected_reason),
       });
       if (row.provider_template_id) return verdict(await providerCall(() => client.get(wabaId, row.provider_template_id!)));
 
-      const existing = (await providerCall(() => client.list(wabaId, { name: row.name }))).templates.find((t) => t.language === row.language);
+      const existing = await findByNameAndLanguage(client, wabaId, row.name, row.language);
       if (existing) {
+        // Meta keys templates by WABA, name and language; another of our rows may hold this one already.
+        const holder = await deps.templates.findByProviderId(existing.id);
+        if (holder && holder.template_id !== templateId) {
+          throw ApplicationFailure.nonRetryable(`Meta already has ${row.name} (${row.language}) for this WABA, submitted as template ${holder.template_id}.`, 'TemplateNameTaken');
+        }
         await deps.templates.recordProviderId(templateId, existing.id);
         return verdict(existing);
       }
       const template: CreateTemplate = { senderId: row.sender_id, name: row.name, language: row.language, category: row.category as CreateTemplate['category'], ...row.content };
-      const { components } = toProviderComponents(template);
-      const created = await providerCall(() => client.create(wabaId, { name: row.name, language: row.language, category: template.category, components }));
+      const { components, parameterFormat } = toProviderComponents(template);
+      const created = await providerCall(() => client.create(wabaId, {
+        name: row.name, language: row.language, category: template.category, components,
+        ...(parameterFormat === 'NAMED' ? { parameter_format: 'NAMED' as const } : {}),
+      }));
       await deps.afterProviderCreate?.(templateId);
       await deps.templates.recordProviderId(templateId, created.id);
       return verdict(created);
     },
 
     async pollTemplateStatus(templateId: string): Promise<Omit<ProviderVerdict, 'providerTemplateId'>> {
-      const row = await deps.templates.getRow(templateId);
+      const row = await providerCall(() => deps.templates.getRow(templateId));
       if (!row.provider_template_id) throw ApplicationFailure.nonRetryable(`Template ${templateId} was never submitted.`, 'TemplateNotSubmitted');
       const { client, wabaId } = await clientFor(row.sender_id);
-      const found = await providerCall(() => client.get(wabaId, row.provider_template_id!));
-      return { status: templateStatusFromProvider(found.status), reason: found.rejected_reason ?? null };
+      const found = await providerCall(async () => {
+        try {
+          return await client.get(wabaId, row.provider_template_id!);
+        } catch (error) {
+          // Gone at Meta (deleted in WhatsApp Manager): that is a status, not a failure.
+          if (error instanceof VonageRequestError && error.status === 404) return undefined;
+          throw error;
+        }
+      });
+      if (!found) return { status: 'DELETED', reason: 'deleted at Meta' };
+      return { status: templateStatusFromProvider(found.status), reason: reasonOf(found.rejected_reason) };
     },
 
     async recordTemplateStatus(templateId: string, status: TemplateStatus, reason: string | null, observedAtMs: number): Promise<void> {

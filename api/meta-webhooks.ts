@@ -40,6 +40,12 @@ const metaEvent = z.looseObject({
   })),
 }).meta({ id: 'MetaWebhook' });
 
+/** Meta stamps whole seconds (the event happened at most at the end of that second); tolerate milliseconds too. */
+function eventTimeMs(time: number | undefined): number {
+  if (time === undefined) return Date.now();
+  return time > 1e11 ? time : time * 1000 + 999;
+}
+
 export function metaSignature(rawBody: string, appSecret: string): string {
   return `sha256=${createHmac('sha256', appSecret).update(rawBody).digest('hex')}`;
 }
@@ -99,8 +105,7 @@ export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = asyn
         const update: TemplateStatusUpdate = {
           status: templateStatusFromMetaEvent(value.data.event, value.data.other_info?.title),
           reason: value.data.reason && value.data.reason !== 'NONE' ? value.data.reason : value.data.other_info?.title ?? null,
-          // Meta stamps whole seconds: the event happened at most at the end of that second.
-          observedAtMs: entry.time !== undefined ? entry.time * 1000 + 999 : Date.now(),
+          observedAtMs: eventTimeMs(entry.time),
           source: 'webhook',
         };
         try {

@@ -12,7 +12,6 @@ import {
   templateStatuses,
   templateWorkflowId,
   type ApprovalTiming,
-  type TemplateStatus,
 } from '../domain/template.ts';
 import type { SendersRepository } from '../db/senders.ts';
 import type { TemplatesRepository } from '../db/templates.ts';
@@ -37,9 +36,6 @@ const listQuery = z.object({
 });
 const templateList = z.object({ items: z.array(templateSchema), nextCursor: z.string().nullable() }).meta({ id: 'TemplateList' });
 const submission = z.object({ templateId: z.uuid(), workflowId: z.string(), status: z.enum(templateStatuses) }).meta({ id: 'TemplateSubmission' });
-
-/** Statuses in which no approval workflow is responsible for the template any more. */
-const settled = new Set<TemplateStatus>(['DRAFT', 'REJECTED', 'TIMED_OUT', 'DISABLED', 'DELETED']);
 
 export const templateRoutes: FastifyPluginAsyncZod<TemplateRoutesOptions> = async (app, { templates, senders, temporal, approvalTiming }) => {
   const approvalRunning = async (templateId: string): Promise<boolean> => {
@@ -80,7 +76,7 @@ export const templateRoutes: FastifyPluginAsyncZod<TemplateRoutesOptions> = asyn
     if (await approvalRunning(templateId)) {
       throw new ConflictProblem(`Template ${templateId} is under review or in use: its approval workflow is running.`);
     }
-    await templates.delete(templateId, (status) => settled.has(status));
+    await templates.delete(templateId);
     return reply.code(204).send();
   });
 

@@ -96,11 +96,10 @@ export class TemplatesRepository {
     return pageOf(await query.execute(), limit, (row) => ({ createdAt: row.created_at, id: row.template_id }), toTemplate);
   }
 
-  /** Deletes the row only while no approval workflow is responsible for it. */
-  async delete(templateId: string, deletable: (status: TemplateStatus) => boolean): Promise<void> {
-    const row = await this.getRow(templateId);
-    if (!deletable(row.status)) throw new ConflictProblem(`Template ${templateId} is ${row.status}; its approval workflow is still responsible for it.`);
-    await this.#db.deleteFrom('templates').where('template_id', '=', templateId).where('status', '=', row.status).execute();
+  /** The caller makes sure no approval workflow still watches the template. */
+  async delete(templateId: string): Promise<void> {
+    const result = await this.#db.deleteFrom('templates').where('template_id', '=', templateId).executeTakeFirst();
+    if (result.numDeletedRows === 0n) throw new NotFoundProblem('Template', templateId);
   }
 
   async recordProviderId(templateId: string, providerTemplateId: string): Promise<void> {

@@ -15,8 +15,8 @@ export class VonageRequestError extends Error {
   readonly status: number | undefined;
   readonly code: string | undefined;
 
-  constructor(operation: string, verdict: FailureVerdict, status?: number, code?: string) {
-    super(`Vonage ${operation} failed: ${verdict.class}, ${verdict.reason}`);
+  constructor(operation: string, verdict: FailureVerdict, status?: number, code?: string, explanation?: string) {
+    super(`Vonage ${operation} failed: ${verdict.class}, ${verdict.reason}${explanation ? ` — ${explanation}` : ''}`);
     this.name = 'VonageRequestError';
     this.verdict = verdict;
     this.status = status;
@@ -58,11 +58,20 @@ async function readBody(response: Response): Promise<unknown> {
   }
 }
 
+/** The provider's own words about an error (title and detail of its problem body), for logs and reasons. */
+function explanation(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { title, detail } = body as Record<string, unknown>;
+  const text = [title, detail].filter((part) => typeof part === 'string' && part.length > 0).join(': ');
+  return text ? text.slice(0, 300) : undefined;
+}
+
 /** A non-2xx HTTP answer. */
-export async function failureFromResponse(response: Response): Promise<{ failure: VonageFailure; code: string | undefined }> {
-  const code = errorCodeFromProblem(await readBody(response));
+export async function failureFromResponse(response: Response): Promise<{ failure: VonageFailure; code: string | undefined; explanation: string | undefined }> {
+  const body = await readBody(response);
+  const code = errorCodeFromProblem(body);
   const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'), Date.now());
-  return { failure: { kind: 'http', status: response.status, code, retryAfterSeconds }, code };
+  return { failure: { kind: 'http', status: response.status, code, retryAfterSeconds }, code, explanation: explanation(body) };
 }
 
 export async function toVonageRequestError(operation: string, error: unknown): Promise<VonageRequestError> {
@@ -71,8 +80,8 @@ export async function toVonageRequestError(operation: string, error: unknown): P
   if (response instanceof Response) {
     // A 2xx whose body could not be read: Vonage accepted something we cannot correlate.
     if (response.ok) return new VonageRequestError(operation, { class: 'ambiguous', reason: `accepted (${response.status}) but the answer was unreadable` }, response.status);
-    const { failure, code } = await failureFromResponse(response);
-    return new VonageRequestError(operation, classifyVonageFailure(failure), response.status, code);
+    const { failure, code, explanation } = await failureFromResponse(response);
+    return new VonageRequestError(operation, classifyVonageFailure(failure), response.status, code, explanation);
   }
   const name = (error as { name?: unknown } | null)?.name;
   if (name === 'AbortError' || name === 'TimeoutError') {

@@ -16,9 +16,11 @@ export interface NewProviderTemplate {
   language: string;
   category: 'MARKETING' | 'UTILITY' | 'AUTHENTICATION';
   components: TemplateComponent[];
+  /** Meta needs it for {{named}} parameters; positional is the default. */
+  parameter_format?: 'NAMED' | 'POSITIONAL';
 }
 
-export interface ProviderTemplate extends NewProviderTemplate {
+export interface ProviderTemplate extends Omit<NewProviderTemplate, 'parameter_format'> {
   id: string;
   status: string;
   rejected_reason?: string;
@@ -31,9 +33,9 @@ export interface TemplateList {
 }
 
 export interface TemplateManagerClient {
-  create(wabaId: string, template: NewProviderTemplate): Promise<{ id: string; status: string }>;
+  create(wabaId: string, template: NewProviderTemplate): Promise<{ id: string; status?: string }>;
   get(wabaId: string, templateId: string): Promise<ProviderTemplate>;
-  list(wabaId: string, filter?: { name?: string; status?: string; limit?: number; after?: string }): Promise<TemplateList>;
+  list(wabaId: string, filter?: { name?: string; language?: string; status?: string; limit?: number; after?: string }): Promise<TemplateList>;
 }
 
 export function createTemplateManagerClient(
@@ -55,8 +57,8 @@ export function createTemplateManagerClient(
       throw await toVonageRequestError(operation, error);
     }
     if (!response.ok) {
-      const { failure, code } = await failureFromResponse(response);
-      throw new VonageRequestError(operation, classifyVonageFailure(failure), response.status, code);
+      const { failure, code, explanation } = await failureFromResponse(response);
+      throw new VonageRequestError(operation, classifyVonageFailure(failure), response.status, code, explanation);
     }
     try {
       return (await response.json()) as T;

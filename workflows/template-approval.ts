@@ -17,7 +17,8 @@
 // every change, until the dependent unsubscribes or can no longer be
 // signalled. workflows/template-dependency.ts wraps this for dependents.
 import {
-
+  ActivityFailure,
+  ApplicationFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -27,7 +28,6 @@ import {
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
-  allHandlersFinished,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { defaultApprovalTiming, isFinal, type ApprovalTiming, type TemplateStatus } from '../domain/template.ts';
@@ -48,6 +48,8 @@ export interface TemplateApprovalInput {
   timing?: Partial<ApprovalTiming>;
   /** Carried across continue-as-new; absent on the first run. */
   state?: TemplateApprovalState;
+  /** Continue as new past this many history events (tests lower it to exercise the hand-over). */
+  historyLimit?: number;
 }
 
 export interface TemplateApprovalResult {
@@ -62,11 +64,12 @@ const { submitTemplate, pollTemplateStatus, recordTemplateStatus } = proxyActivi
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
-/** Far below Temporal's 51,200-event limit; the loop continues as new long before. */
+/** Far below Temporal's 51,200-event limit (about 11 events per poll); the loop continues as new long before. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
 
 export async function templateApproval(input: TemplateApprovalInput): Promise<TemplateApprovalResult> {
   const timing: ApprovalTiming = { ...defaultApprovalTiming, ...input.timing };
+  const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
   const state: TemplateApprovalState = input.state ?? {
     templateId: input.templateId,
     status: 'SUBMITTING',
@@ -78,9 +81,12 @@ export async function templateApproval(input: TemplateApprovalInput): Promise<Te
     nextPollDelayMs: timing.pollInitialMs,
     nextPollAtMs: Date.now() + timing.pollInitialMs,
     subscribers: [],
+    owed: [],
+    pending: [],
   };
-  const inbox: TemplateStatusUpdate[] = [];
-  const toNotify = new Set<string>(); // subscribers owed the current status
+  // Carried across continue-as-new: updates not yet applied, subscribers not yet told.
+  const inbox: TemplateStatusUpdate[] = state.pending.splice(0);
+  const toNotify = new Set<string>(state.owed.splice(0));
 
   setHandler(templateApprovalStatus, () => state);
   setHandler(templateStatusUpdate, (update) => {
@@ -103,6 +109,15 @@ export async function templateApproval(input: TemplateApprovalInput): Promise<Te
     `${state.subscribers.length} dependent workflow(s)`,
   ].join('\n\n'));
 
+  async function change(status: TemplateStatus, reason: string | null): Promise<void> {
+    log.info('template status changed', { from: state.status, to: status, reason });
+    state.status = status;
+    state.reason = reason;
+    await recordTemplateStatus(input.templateId, state.status, state.reason, state.observedAtMs);
+    showStatus();
+    for (const id of state.subscribers) toNotify.add(id);
+  }
+
   async function apply(update: TemplateStatusUpdate): Promise<void> {
     if (isFinal(state.status)) return;
     if (update.observedAtMs < state.observedAtMs) {
@@ -110,20 +125,23 @@ export async function templateApproval(input: TemplateApprovalInput): Promise<Te
       return;
     }
     state.observedAtMs = update.observedAtMs;
-    if (update.status === state.status && update.reason === state.reason) return; // duplicate
-    log.info('template status changed', { from: state.status, to: update.status, reason: update.reason, source: update.source });
-    state.status = update.status;
-    state.reason = update.reason;
-    await recordTemplateStatus(input.templateId, state.status, state.reason, state.observedAtMs);
-    showStatus();
-    for (const id of state.subscribers) toNotify.add(id);
+    // Same status again: a duplicate, even when it says less (polls carry no pause reason).
+    if (update.status === state.status && (update.reason === null || update.reason === state.reason)) return;
+    await change(update.status, update.reason);
+  }
+
+  /** Applies every update received so far, including those that arrive while applying. */
+  async function drainInbox(): Promise<void> {
+    while (inbox.length > 0) await apply(inbox.shift()!);
   }
 
   async function notifySubscribers(): Promise<void> {
-    for (const workflowId of [...toNotify]) {
-      toNotify.delete(workflowId);
+    // Until nobody is owed anything: a subscriber may arrive while others are being told.
+    while (toNotify.size > 0) {
+      const [workflowId] = toNotify;
+      toNotify.delete(workflowId!);
       try {
-        await getExternalWorkflowHandle(workflowId).signal(templateStatusChanged, { templateId: input.templateId, status: state.status, reason: state.reason });
+        await getExternalWorkflowHandle(workflowId!).signal(templateStatusChanged, { templateId: input.templateId, status: state.status, reason: state.reason });
       } catch (error) {
         // A dependent that finished or was deleted can no longer be told; forget it.
         log.info('template subscriber gone', { workflowId, error: String(error) });
@@ -132,13 +150,23 @@ export async function templateApproval(input: TemplateApprovalInput): Promise<Te
     }
   }
 
+  /** A provider call that failed for good: the template is gone or unusable, said once, not retried forever. */
+  const permanentFailure = (error: unknown) => (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined);
+
   showStatus();
   if (state.providerTemplateId === null) {
     await recordTemplateStatus(input.templateId, state.status, null, state.observedAtMs);
     const askedAtMs = Date.now();
-    const submitted = await submitTemplate(input.templateId);
-    state.providerTemplateId = submitted.providerTemplateId;
-    await apply({ status: submitted.status, reason: submitted.reason, observedAtMs: askedAtMs, source: 'poll' });
+    try {
+      const submitted = await submitTemplate(input.templateId);
+      state.providerTemplateId = submitted.providerTemplateId;
+      await apply({ status: submitted.status, reason: submitted.reason, observedAtMs: askedAtMs, source: 'poll' });
+    } catch (error) {
+      const failure = permanentFailure(error);
+      if (!failure) throw error;
+      // Meta refused the creation itself (or the template or sender vanished): as final as a rejection.
+      await change('REJECTED', `SUBMISSION_FAILED: ${failure.message}`);
+    }
   }
 
   const awaitingVerdict = () => state.status === 'SUBMITTING' || state.status === 'PENDING' || state.status === 'IN_APPEAL';
@@ -147,28 +175,39 @@ export async function templateApproval(input: TemplateApprovalInput): Promise<Te
     await notifySubscribers();
     describe();
     if (awaitingVerdict() && Date.now() >= deadlineMs) {
-      await apply({ status: 'TIMED_OUT', reason: `no verdict from Meta within ${Math.round(timing.approvalTimeoutMs / 3600_000)} h`, observedAtMs: Date.now(), source: 'poll' });
+      // Our own verdict: not subject to the staleness rule for Meta's.
+      await change('TIMED_OUT', `no verdict from Meta within ${Math.round(timing.approvalTimeoutMs / 3600_000)} h`);
       break;
     }
     // Signals and new subscribers wake the workflow without moving the poll schedule.
     const untilPollMs = Math.max(0, state.nextPollAtMs - Date.now());
     await condition(() => inbox.length > 0 || toNotify.size > 0, awaitingVerdict() ? Math.min(untilPollMs, deadlineMs - Date.now()) : untilPollMs);
-    for (const update of inbox.splice(0)) await apply(update);
+    await drainInbox();
     if (Date.now() >= state.nextPollAtMs && !isFinal(state.status)) {
       // A poll's answer is as old as the question: a webhook applied while it ran is newer and wins.
       const askedAtMs = Date.now();
-      const polled = await pollTemplateStatus(input.templateId);
+      try {
+        const polled = await pollTemplateStatus(input.templateId);
+        await apply({ ...polled, observedAtMs: askedAtMs, source: 'poll' });
+      } catch (error) {
+        // Credentials rotated, sender edited…: keep watching; the next poll may succeed.
+        if (!permanentFailure(error)) throw error;
+        log.warn('template poll failed', { error: String(error) });
+      }
       state.polls += 1;
-      await apply({ ...polled, observedAtMs: askedAtMs, source: 'poll' });
       // Capped exponential backoff while waiting for the verdict; a steady watch afterwards.
       if (awaitingVerdict()) state.nextPollDelayMs = Math.min(state.nextPollDelayMs * 2, timing.pollMaxMs);
       state.nextPollAtMs = Date.now() + (awaitingVerdict() ? state.nextPollDelayMs : timing.lifecyclePollMs);
     }
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
-      await condition(allHandlersFinished);
-      // Updates still in the inbox travel with the state: nothing received is lost.
-      for (const update of inbox.splice(0)) await apply(update);
-      await continueAsNew<typeof templateApproval>({ ...input, state });
+    if (!isFinal(state.status) && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit)) {
+      await drainInbox();
+      await notifySubscribers();
+      if (!isFinal(state.status)) {
+        // No await from here on: nothing can arrive between taking the buffers and leaving.
+        state.pending = inbox.splice(0);
+        state.owed = [...toNotify];
+        await continueAsNew<typeof templateApproval>({ ...input, state });
+      }
     }
   }
 
@@ -177,4 +216,3 @@ export async function templateApproval(input: TemplateApprovalInput): Promise<Te
   if (state.status === 'TIMED_OUT') log.warn('template approval timed out', { templateId: input.templateId });
   return { status: state.status, reason: state.reason, providerTemplateId: state.providerTemplateId };
 }
-

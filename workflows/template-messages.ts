@@ -28,6 +28,10 @@ export interface TemplateApprovalState {
   nextPollDelayMs: number;
   nextPollAtMs: number;
   subscribers: string[];
+  /** Subscribers still owed the current status, handed over at continue-as-new. */
+  owed: string[];
+  /** Updates received but not yet applied, handed over at continue-as-new. */
+  pending: TemplateStatusUpdate[];
 }
 
 /** What dependents receive on subscribing and on every change. */

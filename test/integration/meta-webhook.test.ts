@@ -70,6 +70,17 @@ describe('POST /webhooks/meta', () => {
     const paused = event(providerTemplateId, 'PAUSED', { other_info: { title: 'FIRST_PAUSE', description: 'low quality' } });
     await post(paused, metaSignature(paused, appSecret));
     await expect.poll(async () => (await world.templates.get(templateId))).toMatchObject({ status: 'PAUSED', statusReason: 'FIRST_PAUSE' });
+
+    // Meta says "unpaused" as other_info UNPAUSE, and a reinstatement as event REINSTATED: both make it sendable again.
+    const unpaused = event(providerTemplateId, 'APPROVED', { other_info: { title: 'UNPAUSE', description: 'back' } });
+    await post(unpaused, metaSignature(unpaused, appSecret));
+    await expect.poll(async () => (await world.templates.get(templateId)).status).toBe('APPROVED');
+    const pausedAgain = event(providerTemplateId, 'PAUSED', { other_info: { title: 'SECOND_PAUSE' } });
+    await post(pausedAgain, metaSignature(pausedAgain, appSecret));
+    await expect.poll(async () => (await world.templates.get(templateId)).status).toBe('PAUSED');
+    const reinstated = event(providerTemplateId, 'REINSTATED');
+    await post(reinstated, metaSignature(reinstated, appSecret));
+    await expect.poll(async () => (await world.templates.get(templateId)).status).toBe('APPROVED');
   });
 
   it.each([

@@ -137,6 +137,67 @@ describe('templateApproval', () => {
     await expect.poll(async () => (await query(templateId)).subscribers).toEqual([]);
   });
 
+  it('hands subscribers and pending updates over at continue-as-new', async () => {
+    holdVerdicts();
+    const { templateId, name } = await world.newTemplate();
+    const handle = await env.client.workflow.start<typeof templateApproval>('templateApproval', {
+      workflowId: templateWorkflowId(templateId), taskQueue, args: [{ templateId, templateName: name, historyLimit: 30 }],
+    });
+    const dependent = await env.client.workflow.start<typeof dependsOnTemplate>('dependsOnTemplate', { workflowId: `handover-${templateId}`, taskQueue, args: [templateId] });
+    await expect.poll(() => dependent.query(dependentProgress)).toEqual(['subscribed']);
+    await env.sleep('6 hours'); // a dozen polls: several runs of 30 events
+    expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
+    expect((await query(templateId)).subscribers).toEqual([`handover-${templateId}`]);
+    const at = async () => (await env.currentTimeMs()) + 1;
+    await handle.signal(templateStatusUpdate, { status: 'APPROVED', reason: null, observedAtMs: await at(), source: 'webhook' });
+    // Dependents are told the current status, not every step: let this one see APPROVED before the pause.
+    await expect.poll(() => dependent.query(dependentProgress)).toEqual(['subscribed', 'released']);
+    await handle.signal(templateStatusUpdate, { status: 'PAUSED', reason: 'FIRST_PAUSE', observedAtMs: await at(), source: 'webhook' });
+    await expect.poll(() => dependent.query(dependentProgress)).toEqual(['subscribed', 'released', 'held: PAUSED']);
+    await env.sleep('3 hours');
+    await handle.signal(templateStatusUpdate, { status: 'APPROVED', reason: 'UNPAUSE', observedAtMs: await at(), source: 'webhook' });
+    expect((await dependent.result()).progress).toEqual(['subscribed', 'released', 'held: PAUSED', 'resumed']);
+  });
+
+  it('a poll that repeats a status without its reason keeps the reason and tells nobody twice', async () => {
+    holdVerdicts();
+    const { templateId, name } = await world.newTemplate();
+    const { handle, providerTemplateId } = await submit(templateId, name);
+    const dependent = await env.client.workflow.start<typeof dependsOnTemplate>('dependsOnTemplate', { workflowId: `quiet-${templateId}`, taskQueue, args: [templateId] });
+    await expect.poll(() => dependent.query(dependentProgress)).toEqual(['subscribed']);
+    const at = async () => (await env.currentTimeMs()) + 1;
+    await handle.signal(templateStatusUpdate, { status: 'APPROVED', reason: null, observedAtMs: await at(), source: 'webhook' });
+    // Dependents are told the current status, not every step: let this one see APPROVED before the pause.
+    await expect.poll(() => dependent.query(dependentProgress)).toEqual(['subscribed', 'released']);
+    await handle.signal(templateStatusUpdate, { status: 'PAUSED', reason: 'FIRST_PAUSE', observedAtMs: await at(), source: 'webhook' });
+    await expect.poll(() => dependent.query(dependentProgress)).toEqual(['subscribed', 'released', 'held: PAUSED']);
+    sim.simulator.templates.setStatus(providerTemplateId, 'PAUSED'); // Meta's GET gives no reason
+    await env.sleep('2 hours');
+    expect(await world.templates.get(templateId)).toMatchObject({ status: 'PAUSED', statusReason: 'FIRST_PAUSE' });
+    sim.simulator.templates.setStatus(providerTemplateId, 'APPROVED');
+    expect(await dependent.result()).toEqual({ progress: ['subscribed', 'released', 'held: PAUSED', 'resumed'], statuses: ['PENDING', 'APPROVED', 'PAUSED', 'APPROVED'] });
+  });
+
+  it('a template deleted at Meta ends DELETED (the poll\'s 404 is a status, not a failure)', async () => {
+    holdVerdicts();
+    const { templateId, name } = await world.newTemplate();
+    const { handle, providerTemplateId } = await submit(templateId, name);
+    await handle.signal(templateStatusUpdate, { status: 'APPROVED', reason: null, observedAtMs: await env.currentTimeMs(), source: 'webhook' });
+    sim.simulator.templates.setStatus(providerTemplateId, 'DELETED');
+    expect(await handle.result()).toMatchObject({ status: 'DELETED', reason: 'deleted at Meta' });
+    expect((await world.templates.get(templateId)).status).toBe('DELETED');
+  });
+
+  it('a creation Meta refuses ends REJECTED as a submission failure, without retrying forever', async () => {
+    // Written past the API's checks, straight into the table: Meta refuses the name.
+    const { templateId } = await world.newTemplate({ name: 'Not A Valid Name' });
+    const handle = await env.client.workflow.start<typeof templateApproval>('templateApproval', {
+      workflowId: templateWorkflowId(templateId), taskQueue, args: [{ templateId, templateName: 'Not A Valid Name' }],
+    });
+    expect(await handle.result()).toMatchObject({ status: 'REJECTED', reason: expect.stringMatching(/^SUBMISSION_FAILED: .*name/) });
+    expect((await world.templates.get(templateId)).status).toBe('REJECTED');
+  });
+
   it('a paused template found by polling (no webhook) holds dependents too', async () => {
     holdVerdicts();
     const { templateId, name } = await world.newTemplate();

@@ -36,6 +36,13 @@ const createTemplateBody = z.object({
   category: z.enum(['MARKETING', 'UTILITY', 'AUTHENTICATION']),
   components: z.array(z.record(z.string(), z.unknown())).min(1),
   allow_category_change: z.boolean().optional(),
+  parameter_format: z.enum(['NAMED', 'POSITIONAL']).optional(),
+}).superRefine((body, ctx) => {
+  // Meta refuses {{named}} parameters unless the template says parameter_format NAMED.
+  const text = JSON.stringify(body.components);
+  if (/\{\{[a-z][a-z0-9_]*\}\}/.test(text) && body.parameter_format !== 'NAMED') {
+    ctx.addIssue({ code: 'custom', path: ['parameter_format'], message: 'must be NAMED for named parameters' });
+  }
 });
 
 const listQuery = z.object({
