@@ -45,6 +45,29 @@ async function providerCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+const MAX_SAMPLE_BYTES = 16 * 1024 * 1024;
+const mimeByExtension: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', mp4: 'video/mp4', '3gpp': 'video/3gpp', pdf: 'application/pdf' };
+
+/**
+ * Meta reviews a media header from a sample uploaded to its resumable-upload
+ * API, referred to by handle. The business gives the sample as a URL; fetch it
+ * and upload it (a 4xx for the sample is final, a 5xx worth retrying).
+ */
+async function headerHandle(client: TemplateManagerClient, header: CreateTemplate['header']): Promise<string | undefined> {
+  if (!header || header.type === 'text' || header.type === 'location') return undefined;
+  const response = await fetch(header.exampleUrl, { signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) {
+    const message = `The header sample ${header.exampleUrl} answered ${response.status}.`;
+    if (response.status < 500) throw ApplicationFailure.nonRetryable(message, 'HeaderSampleUnavailable');
+    throw new Error(message);
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.byteLength > MAX_SAMPLE_BYTES) throw ApplicationFailure.nonRetryable(`The header sample is over ${MAX_SAMPLE_BYTES} bytes.`, 'HeaderSampleTooLarge');
+  const extension = new URL(header.exampleUrl).pathname.split('.').pop()?.toLowerCase() ?? '';
+  const mimeType = response.headers.get('content-type')?.split(';')[0]?.trim() || mimeByExtension[extension] || 'application/octet-stream';
+  return providerCall(() => client.uploadMedia(bytes, mimeType));
+}
+
 /** Every page, exact match: Meta's name filter is not documented as exact, and a template may sit past page one. */
 async function findByNameAndLanguage(client: TemplateManagerClient, wabaId: string, name: string, language: string) {
   let after: string | undefined;
@@ -91,7 +114,7 @@ export function createTemplateActivities(deps: TemplateActivityDependencies) {
         return verdict(existing);
       }
       const template: CreateTemplate = { senderId: row.sender_id, name: row.name, language: row.language, category: row.category as CreateTemplate['category'], ...row.content };
-      const { components, parameterFormat } = toProviderComponents(template);
+      const { components, parameterFormat } = toProviderComponents(template, await headerHandle(client, template.header));
       const created = await providerCall(() => client.create(wabaId, {
         name: row.name, language: row.language, category: template.category, components,
         ...(parameterFormat === 'NAMED' ? { parameter_format: 'NAMED' as const } : {}),

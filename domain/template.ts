@@ -222,13 +222,13 @@ export function templateProblems(template: CreateTemplate): FieldError[] {
 }
 
 /** The template as Meta's template manager takes it (components in Meta's casing). */
-export function toProviderComponents(template: CreateTemplate): { parameterFormat: 'POSITIONAL' | 'NAMED'; components: { type: 'HEADER' | 'BODY' | 'FOOTER' | 'BUTTONS'; [key: string]: unknown }[] } {
+export function toProviderComponents(template: CreateTemplate, headerHandle?: string): { parameterFormat: 'POSITIONAL' | 'NAMED'; components: { type: 'HEADER' | 'BODY' | 'FOOTER' | 'BUTTONS'; [key: string]: unknown }[] } {
   const { parameters, positional } = parameterProblems(template.body.text, 'body.text');
   const components: { type: 'HEADER' | 'BODY' | 'FOOTER' | 'BUTTONS'; [key: string]: unknown }[] = [];
   const header = template.header;
   if (header?.type === 'text') components.push({ type: 'HEADER', format: 'TEXT', text: header.text, ...(header.example ? { example: { header_text: [header.example] } } : {}) });
   else if (header?.type === 'location') components.push({ type: 'HEADER', format: 'LOCATION' });
-  else if (header) components.push({ type: 'HEADER', format: header.type.toUpperCase(), example: { header_handle: [header.exampleUrl] } });
+  else if (header) components.push({ type: 'HEADER', format: header.type.toUpperCase(), example: { header_handle: [headerHandle ?? header.exampleUrl] } });
 
   const examples = template.body.examples;
   const bodyExample = parameters.length === 0 ? {}

@@ -33,6 +33,8 @@ export interface TemplateList {
 }
 
 export interface TemplateManagerClient {
+  /** Uploads a header sample; Meta reviews media headers from the returned handle, not from a URL. */
+  uploadMedia(bytes: Uint8Array, mimeType: string): Promise<string>;
   create(wabaId: string, template: NewProviderTemplate): Promise<{ id: string; status?: string }>;
   get(wabaId: string, templateId: string): Promise<ProviderTemplate>;
   list(wabaId: string, filter?: { name?: string; language?: string; status?: string; limit?: number; after?: string }): Promise<TemplateList>;
@@ -45,12 +47,12 @@ export function createTemplateManagerClient(
   const jwt = createJwtSource(credentials.applicationId, credentials.privateKey);
   const base = `${options.apiHost}/v2/whatsapp-manager/wabas`;
 
-  async function call<T>(operation: string, path: string, init: RequestInit = {}): Promise<T> {
+  async function call<T>(operation: string, path: string, init: RequestInit = {}, url = `${base}/${path}`): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(`${base}/${path}`, {
+      response = await fetch(url, {
         ...init,
-        headers: { authorization: `Bearer ${jwt.token()}`, accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) },
+        headers: { authorization: `Bearer ${jwt.token()}`, accept: 'application/json', ...(typeof init.body === 'string' ? { 'content-type': 'application/json' } : {}) },
         signal: AbortSignal.timeout(options.timeoutMs),
       });
     } catch (error) {
@@ -69,6 +71,13 @@ export function createTemplateManagerClient(
   }
 
   return {
+    async uploadMedia(bytes, mimeType) {
+      const form = new FormData();
+      form.set('mediafile', new Blob([bytes], { type: mimeType }), 'example');
+      const url = `${options.apiHost}/v2/whatsapp-manager/media/uploads?file_type=${encodeURIComponent(mimeType)}`;
+      const { h } = await call<{ h: string }>('media upload', '', { method: 'POST', body: form }, url);
+      return h;
+    },
     create: (wabaId, template) =>
       call('template create', `${encodeURIComponent(wabaId)}/templates`, { method: 'POST', body: JSON.stringify(template) }),
     get: (wabaId, templateId) => call('template get', `${encodeURIComponent(wabaId)}/templates/${encodeURIComponent(templateId)}`),

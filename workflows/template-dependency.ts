@@ -7,7 +7,7 @@
 //   if (!(await template.waitUntilSendable('7 days'))) return; // rejected, disabled, timed out
 //   …before each batch: if (!template.sendable) await template.waitUntilSendable();
 //   await template.unsubscribe(); // when done
-import { ApplicationFailure, condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, getExternalWorkflowHandle, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { isFinal, isSendable, templateWorkflowId, type TemplateStatus } from '../domain/template.ts';
 import { subscribeToTemplate, templateStatusChanged, unsubscribeFromTemplate, type TemplateNotice } from './template-messages.ts';
@@ -49,8 +49,13 @@ export class TemplateDependency {
     return !this.sendable;
   }
 
+  /** Best effort: a template workflow that has ended has nobody left to forget. */
   async unsubscribe(): Promise<void> {
-    await getExternalWorkflowHandle(templateWorkflowId(this.templateId)).signal(unsubscribeFromTemplate, { workflowId: workflowInfo().workflowId });
+    try {
+      await getExternalWorkflowHandle(templateWorkflowId(this.templateId)).signal(unsubscribeFromTemplate, { workflowId: workflowInfo().workflowId });
+    } catch {
+      // ended (final status) or between runs: either way it will not signal us again
+    }
   }
 }
 
@@ -66,10 +71,14 @@ export async function dependOnTemplate(templateId: string): Promise<TemplateDepe
     dependency = new TemplateDependency(templateId);
     dependencies.set(templateId, dependency);
   }
-  try {
-    await getExternalWorkflowHandle(templateWorkflowId(templateId)).signal(subscribeToTemplate, { workflowId: workflowInfo().workflowId });
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable(`Template ${templateId} has no running approval workflow: submit it first.`, 'TemplateNotActive', String(error));
+  // A few tries: a signal can miss a workflow at the instant it continues as new.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await getExternalWorkflowHandle(templateWorkflowId(templateId)).signal(subscribeToTemplate, { workflowId: workflowInfo().workflowId });
+      return dependency;
+    } catch (error) {
+      if (attempt >= 3) throw ApplicationFailure.nonRetryable(`Template ${templateId} has no running approval workflow: submit it first.`, 'TemplateNotActive', String(error));
+      await sleep('1 second');
+    }
   }
-  return dependency;
 }

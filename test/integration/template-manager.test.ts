@@ -45,6 +45,19 @@ describe('template manager client', () => {
     expect((duplicate as VonageRequestError).verdict.class).toBe('permanent');
   });
 
+  it('uploads a header sample and creates a media-header template from its handle; a bare URL is refused, as Meta does', async () => {
+    const handle = await client().uploadMedia(new Uint8Array([137, 80, 78, 71, 1, 2, 3]), 'image/png');
+    expect(handle).toMatch(/^4::/);
+    const withHeader = (example: string): NewProviderTemplate => ({
+      ...template(`media_${example.length}`),
+      components: [{ type: 'HEADER', format: 'IMAGE', example: { header_handle: [example] } }, ...template('x').components],
+    });
+    expect((await client().create(waba, withHeader(handle))).id).toMatch(/^\d+$/);
+    const byUrl = await client().create(waba, withHeader('https://cdn.example.com/a.png')).then(() => undefined, (e: unknown) => e as VonageRequestError);
+    expect(byUrl).toMatchObject({ status: 400, verdict: { class: 'permanent' } });
+    expect(byUrl?.message).toMatch(/header_handle/);
+  });
+
   it('pages through a long list', async () => {
     for (let i = 0; i < 5; i++) await client().create(waba, template(`paged_${i}`));
     const seen: string[] = [];

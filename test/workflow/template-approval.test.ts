@@ -198,6 +198,22 @@ describe('templateApproval', () => {
     expect((await world.templates.get(templateId)).status).toBe('REJECTED');
   });
 
+  it('submits a media header by uploading its sample first, and a named-parameter body as NAMED', async () => {
+    sim.simulator.templates.rules = [{ outcome: 'APPROVED', delayMs: 0 }];
+    const uploadsBefore = sim.simulator.templates.uploads.size;
+    const { templateId, name } = await world.newTemplate({
+      header: { type: 'image', exampleUrl: `${sim.url}/_sim/media/sample.png` },
+      body: { text: 'Hi {{first_name}}, your order has shipped.', examples: { first_name: 'Ana' } },
+    });
+    const { handle, providerTemplateId } = await submit(templateId, name);
+    await env.sleep('2 minutes');
+    expect((await handle.query(templateApprovalStatus)).status).toBe('APPROVED');
+    expect(sim.simulator.templates.uploads.size).toBe(uploadsBefore + 1);
+    const atProvider = sim.simulator.templates.templates.get(providerTemplateId)!;
+    const header = atProvider.components.find((c) => (c as { type: string }).type === 'HEADER') as { example: { header_handle: string[] } };
+    expect(sim.simulator.templates.uploads.has(header.example.header_handle[0]!)).toBe(true);
+  });
+
   it('a paused template found by polling (no webhook) holds dependents too', async () => {
     holdVerdicts();
     const { templateId, name } = await world.newTemplate();

@@ -3,7 +3,7 @@
 // PENDING and move to APPROVED or REJECTED (with Meta's reason) after a delay,
 // by rules the control API sets; the control API can also force later states
 // (PAUSED, DISABLED…) the way Meta changes them.
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AccountRegistry, SimAccount } from './accounts.ts';
@@ -58,8 +58,13 @@ function managerError(reply: FastifyReply, status: number, title: string, detail
   return reply.code(status).type('application/json').send({ type: `https://developer.vonage.com/api-errors#${status}`, title, detail, instance_id: crypto.randomUUID() });
 }
 
+/** A tiny valid PNG, served at /_sim/media/sample.png as a header sample for tests and demos. */
+export const samplePng = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
 export class TemplateManager {
   readonly templates = new Map<string, SimTemplate>();
+  /** Media uploaded for header samples, by handle. */
+  readonly uploads = new Map<string, { mimeType: string; bytes: number }>();
   rules: TemplateRule[] = [];
   /** Told of every status change (the simulator turns it into a Meta webhook when configured). */
   onStatusChange: ((template: SimTemplate, previous: TemplateStatus) => void) | undefined;
@@ -109,6 +114,7 @@ export class TemplateManager {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.templates.clear();
+    this.uploads.clear();
     this.rules = [];
   }
 
@@ -127,11 +133,39 @@ export class TemplateManager {
     };
     const base = '/v2/whatsapp-manager/wabas/:wabaId/templates';
 
+    app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    app.post<{ Querystring: { file_type?: string } }>('/v2/whatsapp-manager/media/uploads', async (request, reply) => {
+      const auth = await accounts.authenticate(request.headers.authorization, false);
+      if (!auth.ok) return managerError(reply, 401, 'Unauthorized', auth.detail);
+      const fileType = request.query.file_type;
+      if (!fileType || !/^(image\/(jpeg|png)|video\/(mp4|3gpp)|application\/pdf)$/.test(fileType)) {
+        return managerError(reply, 400, 'Invalid parameters', 'file_type must be image/jpeg, image/png, video/mp4, video/3gpp or application/pdf');
+      }
+      let file: unknown = null;
+      try {
+        const form = await new Response(request.body as Buffer, { headers: { 'content-type': request.headers['content-type'] ?? '' } }).formData();
+        file = form.get('mediafile');
+      } catch {
+        file = null;
+      }
+      if (!(file instanceof Blob) || file.size === 0) return managerError(reply, 400, 'Invalid parameters', 'multipart field mediafile is required');
+      const handle = `4::${Buffer.from(randomUUID()).toString('base64url')}`;
+      this.uploads.set(handle, { mimeType: fileType, bytes: file.size });
+      return reply.send({ h: handle });
+    });
+    app.get('/_sim/media/sample.png', async (_request, reply) => reply.type('image/png').send(samplePng));
+
     app.post<{ Params: { wabaId: string } }>(base, async (request, reply) => {
       if (!(await authorise(request, reply))) return reply;
       const parsed = createTemplateBody.safeParse(request.body);
       if (!parsed.success) {
         return managerError(reply, 400, 'Invalid parameters', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      }
+      // Like Meta: a media header's example must be a handle from the upload API, not a URL.
+      const mediaHeader = parsed.data.components.find((c) => c.type === 'HEADER' && ['IMAGE', 'VIDEO', 'DOCUMENT'].includes(String(c.format)));
+      const handle = (mediaHeader?.example as { header_handle?: unknown[] } | undefined)?.header_handle?.[0];
+      if (mediaHeader && (typeof handle !== 'string' || !this.uploads.has(handle))) {
+        return managerError(reply, 400, 'Invalid parameters', 'components.HEADER.example.header_handle must be a handle from /media/uploads');
       }
       const duplicate = [...this.templates.values()].some((t) => t.wabaId === request.params.wabaId && t.name === parsed.data.name && t.language === parsed.data.language && t.status !== 'DELETED');
       if (duplicate) return managerError(reply, 400, 'Duplicate template', `A template named ${parsed.data.name} in ${parsed.data.language} already exists.`);
