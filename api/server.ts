@@ -25,6 +25,8 @@ import { senderRoutes } from './senders.ts';
 import { vonageWebhookRoutes } from './webhooks.ts';
 import { metaWebhookRoutes } from './meta-webhooks.ts';
 import { templateRoutes } from './templates.ts';
+import { contactRoutes } from './contacts.ts';
+import { ContactsRepository } from '../db/contacts.ts';
 import type { ApprovalTiming } from '../domain/template.ts';
 import { TemplatesRepository } from '../db/templates.ts';
 
@@ -103,6 +105,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   await app.register(async (v1) => {
     requireBearerToken(v1, deps.apiToken);
     await v1.register(senderRoutes, { senders });
+    await v1.register(contactRoutes, { contacts: new ContactsRepository(deps.db) });
     await v1.register(templateRoutes, { templates, senders, temporal: deps.temporal, ...(deps.approvalTiming ? { approvalTiming: deps.approvalTiming } : {}) });
   });
 

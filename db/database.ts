@@ -44,7 +44,11 @@ export function sharedDatabaseTarget(env: NodeJS.ProcessEnv): DatabaseTarget {
 
 function dialectFor(target: DatabaseTarget): Dialect {
   if (target.kind === 'postgres') {
-    return new PostgresDialect({ pool: new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 }) });
+    const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
+    // An idle connection dying (server restart, failover, a terminated backend) must not crash
+    // the process: without a listener pg rethrows it; the pool simply opens a new one when needed.
+    pool.on('error', (error) => console.warn(`database: idle connection lost (${error.message})`));
+    return new PostgresDialect({ pool });
   }
   return new PGliteDialect(new PGlite(target.dataDir));
 }

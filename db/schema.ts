@@ -2,6 +2,7 @@
 // snake_case of the API's names (senderId ↔ sender_id).
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 import type { TemplateContent, TemplateStatus } from '../domain/template.ts';
+import type { ConsentScope, ConsentSource } from '../domain/consent.ts';
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
@@ -83,8 +84,47 @@ export interface TemplatesTable {
 
 export type TemplateRow = Selectable<TemplatesTable>;
 
+export interface ContactsTable {
+  contact_id: string;
+  whatsapp_number: string | null;
+  external_id: string | null;
+  display_name: string | null;
+  locale: string | null;
+  time_zone: string | null;
+  attributes: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ConsentEventsTable {
+  consent_event_id: ColumnType<string, never, never>;
+  contact_id: string;
+  channel: ColumnType<string, string | undefined, never>;
+  scope: ConsentScope;
+  granted: boolean;
+  source: ConsentSource;
+  proof: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  recorded_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface ContactConsentsTable {
+  contact_id: string;
+  channel: string;
+  scope: ConsentScope;
+  granted: boolean;
+  consent_event_id: string;
+  updated_at: Date;
+}
+
+export type ContactRow = Selectable<ContactsTable>;
+
 export interface Database {
   senders: SendersTable;
+  contacts: ContactsTable;
+  consent_events: ConsentEventsTable;
+  contact_consents: ContactConsentsTable;
   templates: TemplatesTable;
   webhook_events: WebhookEventsTable;
   message_statuses: MessageStatusesTable;
