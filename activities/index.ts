@@ -5,6 +5,7 @@ import type { Db } from '../db/database.ts';
 import type { SecretBox } from '../db/secret-box.ts';
 import { SendersRepository } from '../db/senders.ts';
 import { TemplatesRepository } from '../db/templates.ts';
+import { createMessageActivities } from './messages.ts';
 import { createTemplateActivities, type TemplateActivityDependencies } from './templates.ts';
 
 export interface ActivityDependencies {
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDependencies) {
   const templates = new TemplatesRepository(deps.db);
   return {
     ...createTemplateActivities({ senders, templates, vonage: deps.vonage, ...deps.testHooks }),
+    ...createMessageActivities({ senders, vonage: deps.vonage }),
   };
 }
 

@@ -1,6 +1,6 @@
 // `npm run api`: one production API process. Stateless; run N behind a load balancer.
 import { Connection, Client } from '@temporalio/client';
-import { approvalTimingFrom, parseApiConfig } from '../domain/config.ts';
+import { approvalTimingFrom, keywordsFrom, parseApiConfig } from '../domain/config.ts';
 import { migrateToLatest, openDatabase, sharedDatabaseTarget } from '../db/database.ts';
 import { SecretBox } from '../db/secret-box.ts';
 import { temporalSettingsFromEnv } from '../workers/temporal-connection.ts';
@@ -20,6 +20,7 @@ const app = await buildApi({
   logLevel: config.LOG_LEVEL,
   meta: { appSecret: config.META_APP_SECRET, verifyToken: config.META_VERIFY_TOKEN },
   approvalTiming: approvalTimingFrom(config),
+  keywords: keywordsFrom(config),
   temporal,
 });
 await app.listen({ host: config.API_HOST, port: config.API_PORT });

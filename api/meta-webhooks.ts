@@ -10,12 +10,15 @@ import { z } from 'zod';
 import { Problem } from '../domain/problems.ts';
 import { templateStatusFromMetaEvent, templateWorkflowId } from '../domain/template.ts';
 import type { TemplatesRepository } from '../db/templates.ts';
+import type { ContactsRepository } from '../db/contacts.ts';
+import { normaliseWhatsAppNumber } from '../domain/phone-number.ts';
 import { templateStatusUpdate, type TemplateStatusUpdate } from '../workflows/template-messages.ts';
 import { problemSchema, sendProblem } from './problem.ts';
 import { keepRawJsonBody, type RawBodyRequest } from './raw-body.ts';
 
 export interface MetaWebhookOptions {
   templates: TemplatesRepository;
+  contacts: ContactsRepository;
   temporal: Client;
   /** Meta app secret; without it every event is refused. */
   appSecret: string | undefined;
@@ -57,8 +60,39 @@ function signatureMatches(header: string | undefined, rawBody: string, appSecret
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = async (app, { templates, temporal, appSecret, verifyToken }) => {
+/** A person's "stop/resume marketing" choice made inside WhatsApp (Meta's user_preferences). */
+const userPreferencesValue = z.looseObject({
+  user_preferences: z.array(z.looseObject({
+    wa_id: z.string(),
+    category: z.string(),
+    value: z.string(),
+    timestamp: z.number().optional(),
+    detail: z.string().optional(),
+  })),
+});
+
+export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = async (app, { templates, contacts, temporal, appSecret, verifyToken }) => {
   keepRawJsonBody(app);
+
+  /** Marketing stop/resume → the MARKETING scope, source provider-preference; the contact is created if unknown. */
+  async function applyUserPreferences(value: unknown): Promise<number> {
+    const parsed = userPreferencesValue.safeParse(value);
+    if (!parsed.success) return 0;
+    let applied = 0;
+    for (const preference of parsed.data.user_preferences) {
+      if (preference.category !== 'marketing_messages' || !['stop', 'resume'].includes(preference.value)) continue;
+      const whatsappNumber = `+${preference.wa_id.replace(/^\+/, '')}`;
+      if (!normaliseWhatsAppNumber(whatsappNumber)) continue;
+      await contacts.upsertFromProvider(whatsappNumber, {
+        scope: 'MARKETING',
+        granted: preference.value === 'resume',
+        source: 'provider-preference',
+        proof: `WhatsApp user_preferences: marketing_messages ${preference.value}${preference.timestamp ? ` at ${new Date(preference.timestamp * 1000).toISOString()}` : ''}`,
+      });
+      applied++;
+    }
+    return applied;
+  }
 
   app.get('/webhooks/meta', {
     schema: {
@@ -94,6 +128,10 @@ export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = asyn
     let forwarded = 0;
     for (const entry of request.body.entry) {
       for (const change of entry.changes) {
+        if (change.field === 'user_preferences') {
+          forwarded += await applyUserPreferences(change.value);
+          continue;
+        }
         if (change.field !== 'message_template_status_update') continue;
         const value = templateStatusValue.safeParse(change.value);
         if (!value.success) continue;

@@ -27,6 +27,9 @@ import { metaWebhookRoutes } from './meta-webhooks.ts';
 import { templateRoutes } from './templates.ts';
 import { contactRoutes } from './contacts.ts';
 import { ContactsRepository } from '../db/contacts.ts';
+import type { KeywordSettings, Reaction } from '../domain/inbound.ts';
+import { startReactions } from './reactions.ts';
+import { taskQueues } from '../domain/task-queues.ts';
 import type { ApprovalTiming } from '../domain/template.ts';
 import { TemplatesRepository } from '../db/templates.ts';
 
@@ -40,6 +43,10 @@ export interface ApiDependencies {
   meta?: { appSecret?: string | undefined; verifyToken?: string | undefined };
   /** Passed to every templateApproval workflow the API starts. */
   approvalTiming?: Partial<ApprovalTiming>;
+  /** Opt-out/opt-in keywords and the confirmation text; the defaults otherwise. */
+  keywords?: KeywordSettings;
+  /** Where the API starts workflows; the engine's queue unless a test isolates itself. */
+  taskQueue?: string;
   logLevel?: string;
   /** Where logs go; stdout when omitted. Tests pass a stream to inspect what was logged. */
   logStream?: Writable;
@@ -94,19 +101,27 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   });
 
   const senders = new SendersRepository(deps.db, deps.secrets);
-  const events = new WebhookEventsRepository(deps.db);
+  const events = new WebhookEventsRepository(deps.db, deps.keywords);
   const templates = new TemplatesRepository(deps.db);
-  await app.register(vonageWebhookRoutes, { senders, events });
-  await app.register(metaWebhookRoutes, { templates, temporal: deps.temporal, appSecret: deps.meta?.appSecret, verifyToken: deps.meta?.verifyToken });
-  // Events stored but not applied when the last process stopped are applied now.
+  const contacts = new ContactsRepository(deps.db);
+  const react = async (eventId: string, reactions: Reaction[]) => {
+    await startReactions(deps.temporal, reactions, deps.taskQueue ?? taskQueues.engine);
+    await events.markReacted(eventId);
+  };
+  await app.register(vonageWebhookRoutes, { senders, events, react });
+  await app.register(metaWebhookRoutes, { templates, contacts, temporal: deps.temporal, appSecret: deps.meta?.appSecret, verifyToken: deps.meta?.verifyToken });
+  // Events stored but not applied (or whose replies were not handed over) when the last process stopped are finished now.
   app.addHook('onReady', async () => {
-    events.processPending().catch((error: unknown) => app.log.error({ err: error }, 'applying pending webhook events failed'));
+    (async () => {
+      await events.processPending();
+      for (const { eventId, reactions } of await events.pendingReactions()) await react(eventId, reactions);
+    })().catch((error: unknown) => app.log.error({ err: error }, 'finishing pending webhook events failed'));
   });
   await app.register(async (v1) => {
     requireBearerToken(v1, deps.apiToken);
     await v1.register(senderRoutes, { senders });
-    await v1.register(contactRoutes, { contacts: new ContactsRepository(deps.db) });
-    await v1.register(templateRoutes, { templates, senders, temporal: deps.temporal, ...(deps.approvalTiming ? { approvalTiming: deps.approvalTiming } : {}) });
+    await v1.register(contactRoutes, { contacts });
+    await v1.register(templateRoutes, { templates, senders, temporal: deps.temporal, taskQueue: deps.taskQueue ?? taskQueues.engine, ...(deps.approvalTiming ? { approvalTiming: deps.approvalTiming } : {}) });
   });
 
   await app.ready();

@@ -4,7 +4,6 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConflictProblem, ValidationProblem } from '../domain/problems.ts';
-import { taskQueues } from '../domain/task-queues.ts';
 import {
   createTemplateSchema,
   templateProblems,
@@ -23,6 +22,7 @@ export interface TemplateRoutesOptions {
   templates: TemplatesRepository;
   senders: SendersRepository;
   temporal: Client;
+  taskQueue: string;
   approvalTiming?: Partial<ApprovalTiming>;
 }
 
@@ -37,7 +37,7 @@ const listQuery = z.object({
 const templateList = z.object({ items: z.array(templateSchema), nextCursor: z.string().nullable() }).meta({ id: 'TemplateList' });
 const submission = z.object({ templateId: z.uuid(), workflowId: z.string(), status: z.enum(templateStatuses) }).meta({ id: 'TemplateSubmission' });
 
-export const templateRoutes: FastifyPluginAsyncZod<TemplateRoutesOptions> = async (app, { templates, senders, temporal, approvalTiming }) => {
+export const templateRoutes: FastifyPluginAsyncZod<TemplateRoutesOptions> = async (app, { templates, senders, temporal, taskQueue, approvalTiming }) => {
   const approvalRunning = async (templateId: string): Promise<boolean> => {
     try {
       return (await temporal.workflow.getHandle(templateWorkflowId(templateId)).describe()).status.name === 'RUNNING';
@@ -98,7 +98,7 @@ export const templateRoutes: FastifyPluginAsyncZod<TemplateRoutesOptions> = asyn
     try {
       await temporal.workflow.start<typeof templateApproval>('templateApproval', {
         workflowId,
-        taskQueue: taskQueues.engine,
+        taskQueue,
         args: [{ templateId: template.templateId, templateName: template.name, ...(approvalTiming ? { timing: approvalTiming } : {}) }],
         // Submitting twice returns the run already in progress.
         workflowIdConflictPolicy: 'USE_EXISTING',

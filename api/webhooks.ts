@@ -10,12 +10,15 @@ import { inboundWebhookSchema, statusWebhookSchema } from '../domain/webhook-pay
 import type { SendersRepository } from '../db/senders.ts';
 import type { WebhookEventsRepository } from '../db/webhook-events.ts';
 import { verifyWebhook } from '../vonage/webhook-signature.ts';
+import type { Reaction } from '../domain/inbound.ts';
 import { problemSchema, sendProblem } from './problem.ts';
 import { keepRawJsonBody, type RawBodyRequest } from './raw-body.ts';
 
 export interface WebhookRoutesOptions {
   senders: SendersRepository;
   events: WebhookEventsRepository;
+  /** Runs the replies inbound events owe (STOP confirmations, auto-replies). */
+  react: (eventId: string, reactions: Reaction[]) => Promise<void>;
 }
 
 interface VerifiedRequest extends RawBodyRequest {
@@ -30,7 +33,7 @@ function unauthorised(request: FastifyRequest, reply: FastifyReply, reason: stri
   return sendProblem(reply, request, new Problem(401, 'unauthorized', 'Unauthorized', 'Webhook signature rejected.'));
 }
 
-export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async (app, { senders, events }) => {
+export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async (app, { senders, events, react }) => {
   keepRawJsonBody(app);
 
   /** Which of our numbers the event is about: the sender for a status, the recipient for an inbound message. */
@@ -50,7 +53,9 @@ export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = 
   const applyLater = (request: FastifyRequest, eventId: string) => {
     // Applied whether or not the event is new: a replay also heals an event whose first application failed.
     setImmediate(() => {
-      events.process(eventId).catch((error: unknown) => request.log.error({ err: error, eventId }, 'applying webhook event failed'));
+      events.process(eventId)
+        .then((reactions) => (reactions?.length ? react(eventId, reactions) : undefined))
+        .catch((error: unknown) => request.log.error({ err: error, eventId }, 'applying webhook event failed'));
     });
   };
 

@@ -40,7 +40,7 @@ function toContact(row: ContactRow, consent: Record<ConsentScope, boolean>): Con
 }
 
 /** Appends one change to the ledger and brings the derived state in line. The caller holds the contact's lock. */
-async function appendConsent(trx: Transaction<Database>, contactId: string, change: ConsentChange): Promise<void> {
+export async function appendConsent(trx: Transaction<Database>, contactId: string, change: ConsentChange): Promise<void> {
   const event = await trx
     .insertInto('consent_events')
     .values({ contact_id: contactId, scope: change.scope, granted: change.granted, source: change.source, proof: change.proof ?? null, ip: change.ip ?? null, user_agent: change.userAgent ?? null })
@@ -51,6 +51,16 @@ async function appendConsent(trx: Transaction<Database>, contactId: string, chan
     .values({ contact_id: contactId, channel: CHANNEL, scope: change.scope, granted: change.granted, consent_event_id: event.consent_event_id, updated_at: event.recorded_at })
     .onConflict((oc) => oc.columns(['contact_id', 'channel', 'scope']).doUpdateSet({ granted: change.granted, consent_event_id: event.consent_event_id, updated_at: event.recorded_at }))
     .execute();
+}
+
+/** The contact behind an inbound number, created untracked and without consent if new. Locked for the transaction. */
+export async function contactForInbound(trx: Transaction<Database>, e164: string, displayName: string | null): Promise<ContactRow> {
+  const existing = await trx.selectFrom('contacts').selectAll().where('whatsapp_number', '=', e164).forUpdate().executeTakeFirst();
+  if (existing) return existing;
+  const now = new Date();
+  return trx.insertInto('contacts').values({
+    contact_id: randomUUID(), whatsapp_number: e164, display_name: displayName, tracked: false, created_at: now, updated_at: now,
+  }).returningAll().executeTakeFirstOrThrow();
 }
 
 export class ContactsRepository {
@@ -97,6 +107,8 @@ export class ContactsRepository {
           ...(input.timeZone !== undefined ? { time_zone: input.timeZone } : {}),
           // Attributes merge: a profile push names only the properties it changes.
           ...(input.attributes ? { attributes: sql<string>`attributes || ${JSON.stringify(input.attributes)}::jsonb` } : {}),
+          // Registered by the business now, whatever the first inbound message made of it.
+          tracked: true,
           updated_at: now,
         }).where('contact_id', '=', existing.contact_id).returningAll().executeTakeFirstOrThrow();
       } else {
@@ -135,6 +147,14 @@ export class ContactsRepository {
       if (!row) throw new NotFoundProblem('Contact', contactId);
       for (const change of changes) await appendConsent(trx, contactId, change);
       return toContact(row, (await consentState(trx, [contactId])).get(contactId)!);
+    });
+  }
+
+  /** A consent change reported by the provider: for an existing contact, or one created for it (untracked). */
+  async upsertFromProvider(e164: string, change: ConsentChange): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const contact = await contactForInbound(trx, e164, null);
+      await appendConsent(trx, contact.contact_id, change);
     });
   }
 

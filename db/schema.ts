@@ -3,6 +3,7 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 import type { TemplateContent, TemplateStatus } from '../domain/template.ts';
 import type { ConsentScope, ConsentSource } from '../domain/consent.ts';
+import type { Reaction } from '../domain/inbound.ts';
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
@@ -35,6 +36,20 @@ export interface WebhookEventsTable {
   payload: ColumnType<unknown, string, string>;
   received_at: CreatedAt;
   processed_at: Date | null;
+  reactions: ColumnType<Reaction[] | null, string | null, string | null>;
+  reactions_done_at: Date | null;
+}
+
+export interface ServiceWindowsTable {
+  sender_id: string;
+  contact_id: string;
+  last_inbound_at: Date;
+}
+
+export interface AutoRepliesTable {
+  sender_id: string;
+  contact_id: string;
+  last_sent_at: Date;
 }
 
 export interface MessageStatusesTable {
@@ -92,6 +107,8 @@ export interface ContactsTable {
   locale: string | null;
   time_zone: string | null;
   attributes: ColumnType<Record<string, unknown>, string | undefined, string>;
+  /** False for contacts first seen as an inbound message and never registered by the business. */
+  tracked: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -125,6 +142,8 @@ export interface Database {
   contacts: ContactsTable;
   consent_events: ConsentEventsTable;
   contact_consents: ContactConsentsTable;
+  service_windows: ServiceWindowsTable;
+  auto_replies: AutoRepliesTable;
   templates: TemplatesTable;
   webhook_events: WebhookEventsTable;
   message_statuses: MessageStatusesTable;

@@ -2,6 +2,7 @@
 // missing or malformed variable stops the process with a message naming it.
 // Temporal connection settings are not here: @temporalio/envconfig reads them.
 import { z } from 'zod';
+import { defaultKeywords, parseKeywordList, type KeywordSettings } from './inbound.ts';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
@@ -16,6 +17,9 @@ const apiEnvSchema = z.object({
   TEMPLATE_APPROVAL_TIMEOUT_HOURS: z.coerce.number().positive().default(168),
   TEMPLATE_POLL_INITIAL_SECONDS: z.coerce.number().positive().default(60),
   TEMPLATE_POLL_MAX_SECONDS: z.coerce.number().positive().default(1800),
+  OPT_OUT_KEYWORDS: z.string().optional(),
+  OPT_IN_KEYWORDS: z.string().optional(),
+  OPT_OUT_CONFIRMATION: z.string().min(1).max(4096).optional(),
 });
 
 const workerEnvSchema = z.object({
@@ -42,6 +46,15 @@ function parse<T>(schema: z.ZodType<T>, env: Record<string, string | undefined>)
 }
 
 export const parseApiConfig = (env: Record<string, string | undefined>): ApiConfig => parse(apiEnvSchema, env);
+
+/** Opt-out/opt-in keywords (comma-separated lists) and the confirmation text. */
+export function keywordsFrom(config: ApiConfig): KeywordSettings {
+  return {
+    optOut: parseKeywordList(config.OPT_OUT_KEYWORDS, defaultKeywords.optOut),
+    optIn: parseKeywordList(config.OPT_IN_KEYWORDS, defaultKeywords.optIn),
+    optOutConfirmation: config.OPT_OUT_CONFIRMATION ?? defaultKeywords.optOutConfirmation,
+  };
+}
 
 /** The approval workflow's patience, from the API's configuration. */
 export function approvalTimingFrom(config: ApiConfig) {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { buildApi } from '../api/server.ts';
-import { approvalTimingFrom, parseApiConfig, parseWorkerConfig } from '../domain/config.ts';
+import { approvalTimingFrom, keywordsFrom, parseApiConfig, parseWorkerConfig } from '../domain/config.ts';
 import { databaseTargetFromEnv, describeTarget, migrateToLatest, openDatabase } from '../db/database.ts';
 import { SecretBox } from '../db/secret-box.ts';
 import { SendersRepository } from '../db/senders.ts';
@@ -158,6 +158,7 @@ async function start(): Promise<void> {
     logLevel,
     meta: { appSecret: apiConfig.META_APP_SECRET, verifyToken: apiConfig.META_VERIFY_TOKEN },
     approvalTiming: approvalTimingFrom(apiConfig),
+    keywords: keywordsFrom(apiConfig),
   });
   cleanups.push({ name: 'API', run: () => api.close() });
   await api.listen({ host: apiConfig.API_HOST, port: apiConfig.API_PORT });

@@ -1,2 +1,3 @@
 // Every workflow the engine's worker hosts; the worker bundles this file.
 export { templateApproval } from './template-approval.ts';
+export { serviceReply } from './service-reply.ts';

@@ -6,10 +6,12 @@ import * as senders from './0001_senders.ts';
 import * as webhooks from './0002_webhooks.ts';
 import * as templates from './0003_templates.ts';
 import * as contacts from './0004_contacts.ts';
+import * as inbound from './0005_inbound.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_senders': senders,
   '0002_webhooks': webhooks,
   '0003_templates': templates,
   '0004_contacts': contacts,
+  '0005_inbound': inbound,
 };

@@ -21,7 +21,7 @@ export interface TestApi {
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
 }
 
-export async function startTestApi(deps: { db: Db; temporal: Client; logLevel?: string; meta?: { appSecret?: string; verifyToken?: string } }): Promise<TestApi> {
+export async function startTestApi(deps: { db: Db; temporal: Client; logLevel?: string; meta?: { appSecret?: string; verifyToken?: string }; taskQueue?: string }): Promise<TestApi> {
   const token = randomBytes(24).toString('base64url');
   const secrets = new SecretBox(randomBytes(32));
   let logged = '';
@@ -31,7 +31,7 @@ export async function startTestApi(deps: { db: Db; temporal: Client; logLevel?: 
       done();
     },
   });
-  const app = await buildApi({ db: deps.db, temporal: deps.temporal, secrets, apiToken: token, logLevel: deps.logLevel ?? 'info', logStream, ...(deps.meta ? { meta: deps.meta } : {}) });
+  const app = await buildApi({ db: deps.db, temporal: deps.temporal, secrets, apiToken: token, logLevel: deps.logLevel ?? 'info', logStream, ...(deps.meta ? { meta: deps.meta } : {}), ...(deps.taskQueue ? { taskQueue: deps.taskQueue } : {}) });
   return {
     app,
     token,
@@ -52,7 +52,7 @@ export interface ApiFixture {
  * client of the suite's Temporal server and the API over both. The returned
  * object is filled in once beforeAll has run.
  */
-export function useApiFixture(options: { logLevel?: string; meta?: { appSecret?: string; verifyToken?: string } } = {}): ApiFixture {
+export function useApiFixture(options: { logLevel?: string; meta?: { appSecret?: string; verifyToken?: string }; taskQueue?: string } = {}): ApiFixture {
   const fixture = {} as ApiFixture;
   beforeAll(async () => {
     fixture.database = await createTestDatabase();
