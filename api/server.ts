@@ -26,6 +26,7 @@ import { vonageWebhookRoutes } from './webhooks.ts';
 import { metaWebhookRoutes } from './meta-webhooks.ts';
 import { templateRoutes } from './templates.ts';
 import { contactRoutes } from './contacts.ts';
+import { contactImportRoutes } from './contact-import.ts';
 import { ContactsRepository } from '../db/contacts.ts';
 import type { KeywordSettings, Reaction } from '../domain/inbound.ts';
 import { startReactions } from './reactions.ts';
@@ -121,6 +122,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     requireBearerToken(v1, deps.apiToken);
     await v1.register(senderRoutes, { senders });
     await v1.register(contactRoutes, { contacts });
+    await v1.register(contactImportRoutes, { db: deps.db });
     await v1.register(templateRoutes, { templates, senders, temporal: deps.temporal, taskQueue: deps.taskQueue ?? taskQueues.engine, ...(deps.approvalTiming ? { approvalTiming: deps.approvalTiming } : {}) });
   });
 

@@ -1,0 +1,128 @@
+// POST /v1/contacts/import: a CSV or NDJSON file streamed through the parser a
+// batch at a time (never held in memory), each row applied or reported by its
+// number. Mapped columns missing from a CSV header refuse the file up front.
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { importOptionsSchema, importRow, missingColumns, scopesOf, type ImportOptions } from '../domain/contact-import.ts';
+import { Problem, ValidationProblem, type FieldError } from '../domain/problems.ts';
+import { ContactImporter, type NumberedRow } from '../db/contact-import.ts';
+import type { Db } from '../db/database.ts';
+import { commonProblemResponses, problemSchema } from './problem.ts';
+
+const BATCH_ROWS = 1000;
+const REPORTED_ERRORS = 1000;
+
+const importResult = z.object({
+  rows: z.number().int(),
+  created: z.number().int(),
+  updated: z.number().int(),
+  rejected: z.number().int(),
+  errors: z.array(z.object({ row: z.number().int(), errors: z.array(z.object({ field: z.string(), message: z.string() })) })),
+  errorsTruncated: z.boolean().describe(`Only the first ${REPORTED_ERRORS} rejected rows are listed.`),
+}).meta({ id: 'ImportResult' });
+
+type Row = { row: number; record: Record<string, unknown> } | { row: number; error: FieldError };
+
+async function* csvRows(body: Readable, options: ImportOptions, given: Record<string, unknown>): AsyncGenerator<Row> {
+  const skipped: Row[] = [];
+  const parser = body.pipe(parse({
+    bom: true,
+    skip_empty_lines: true,
+    info: true,
+    skip_records_with_error: true,
+    columns: (header: string[]) => {
+      const errors = missingColumns(options, header, given);
+      if (errors.length > 0) throw new ValidationProblem(errors);
+      return header;
+    },
+  }));
+  parser.on('skip', (error: { message: string; records?: number }) => {
+    skipped.push({ row: (error.records ?? 0) + 1, error: { field: 'row', message: `malformed CSV: ${error.message}` } });
+  });
+  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, unknown>; info: { records: number } }>) {
+    yield* skipped.splice(0);
+    yield { row: info.records, record };
+  }
+  yield* skipped.splice(0);
+}
+
+async function* ndjsonRows(body: Readable): AsyncGenerator<Row> {
+  let row = 0;
+  for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
+    if (line.trim() === '') continue;
+    row++;
+    try {
+      const value = JSON.parse(line) as unknown;
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+      yield { row, record: value as Record<string, unknown> };
+    } catch {
+      yield { row, error: { field: 'row', message: 'is not a JSON object' } };
+    }
+  }
+}
+
+export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+  // The body is handed over as a stream: files of a million rows never sit in memory.
+  app.addContentTypeParser(['text/csv', 'application/x-ndjson', 'application/ndjson'], (_request, payload, done) => done(null, payload));
+
+  app.post('/v1/contacts/import', {
+    schema: {
+      summary: 'Import contacts from a CSV (text/csv) or NDJSON (application/x-ndjson) body',
+      description: 'Each row is applied on its own or reported with its number; mapped CSV columns missing from the header refuse the whole file before any row is stored.',
+      tags: ['contacts'],
+      security: [{ bearerAuth: [] }],
+      querystring: importOptionsSchema,
+      response: { 200: importResult, 415: problemSchema, ...commonProblemResponses },
+    },
+  }, async (request) => {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const body = request.body as Readable;
+    const options = request.query;
+    // Which mappings the caller named (defaults that the file lacks are simply unused columns).
+    const given = Object.fromEntries(new URL(request.url, 'http://localhost').searchParams);
+    const rows = type === 'text/csv' ? csvRows(body, options, given) : ndjsonRows(body);
+    const importer = new ContactImporter(db, scopesOf(options), options.proof);
+    const result: z.infer<typeof importResult> = { rows: 0, created: 0, updated: 0, rejected: 0, errors: [], errorsTruncated: false };
+    const reject = (row: number, errors: FieldError[]) => {
+      result.rejected++;
+      if (result.errors.length < REPORTED_ERRORS) result.errors.push({ row, errors });
+      else result.errorsTruncated = true;
+    };
+    const flush = async (batch: NumberedRow[]) => {
+      const outcome = await importer.importBatch(batch);
+      result.created += outcome.created;
+      result.updated += outcome.updated;
+      for (const { row, errors } of outcome.errors) reject(row, errors);
+    };
+    let batch: NumberedRow[] = [];
+    try {
+      for await (const item of rows) {
+        result.rows++;
+        if ('error' in item) {
+          reject(item.row, [item.error]);
+          continue;
+        }
+        const mapped = importRow(item.record, options);
+        if ('errors' in mapped) reject(item.row, mapped.errors);
+        else batch.push({ row: item.row, data: mapped });
+        if (batch.length >= BATCH_ROWS) {
+          await flush(batch);
+          batch = [];
+        }
+      }
+      await flush(batch);
+    } catch (error) {
+      if (error instanceof Problem) throw error;
+      // csv-parse wraps errors thrown from the header callback.
+      const cause = (error as { cause?: unknown }).cause;
+      if (cause instanceof Problem) throw cause;
+      if (error instanceof Error && /CSV|Invalid|Quote|delimiter/i.test(error.message)) throw new ValidationProblem([{ field: 'body', message: error.message }]);
+      throw error;
+    }
+    result.errors.sort((a, b) => a.row - b.row);
+    return result;
+  });
+};
