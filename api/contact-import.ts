@@ -91,11 +91,16 @@ export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       if (result.errors.length < REPORTED_ERRORS) result.errors.push({ row, errors });
       else result.errorsTruncated = true;
     };
+    // One batch is written while the next is parsed: the database and the parser work at the same time,
+    // and at most two batches are ever in memory.
+    let writing: Promise<void> = Promise.resolve();
     const flush = async (batch: NumberedRow[]) => {
-      const outcome = await importer.importBatch(batch);
-      result.created += outcome.created;
-      result.updated += outcome.updated;
-      for (const { row, errors } of outcome.errors) reject(row, errors);
+      await writing;
+      writing = importer.importBatch(batch).then((outcome) => {
+        result.created += outcome.created;
+        result.updated += outcome.updated;
+        for (const { row, errors } of outcome.errors) reject(row, errors);
+      });
     };
     let batch: NumberedRow[] = [];
     try {
@@ -114,7 +119,9 @@ export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
         }
       }
       await flush(batch);
+      await writing;
     } catch (error) {
+      await writing.catch(() => undefined);
       if (error instanceof Problem) throw error;
       // csv-parse wraps errors thrown from the header callback.
       const cause = (error as { cause?: unknown }).cause;
