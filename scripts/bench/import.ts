@@ -51,7 +51,7 @@ async function run(label: string, target: DatabaseTarget, rows: number): Promise
       headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
       body: Readable.toWeb(Readable.from(csv(rows))) as ReadableStream,
       duplex: 'half',
-    } as RequestInit);
+    });
     const result = (await response.json()) as { rows: number; created: number; rejected: number };
     const seconds = (performance.now() - started) / 1000;
     console.log(`${label.padEnd(34)} ${String(rows).padStart(9)} rows  ${(result.rows / seconds).toFixed(0).padStart(7)} rows/s  created ${result.created}  rejected ${result.rejected}  peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MB (at start ${(startRss / 1024 / 1024).toFixed(0)} MB, peak JS heap ${(peakHeap / 1024 / 1024).toFixed(0)} MB)`);
