@@ -20,6 +20,7 @@ const importResult = z.object({
   created: z.number().int(),
   updated: z.number().int(),
   rejected: z.number().int(),
+  replayedBatches: z.number().int().describe('Batches the database refused as a whole (a row conflicting with another) and that were applied row by row.'),
   errors: z.array(z.object({ row: z.number().int(), errors: z.array(z.object({ field: z.string(), message: z.string() })) })),
   errorsTruncated: z.boolean().describe(`Only the first ${REPORTED_ERRORS} rejected rows are listed.`),
 }).meta({ id: 'ImportResult' });
@@ -85,7 +86,7 @@ export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
     const given = Object.fromEntries(new URL(request.url, 'http://localhost').searchParams);
     const rows = type === 'text/csv' ? csvRows(body, options, given) : ndjsonRows(body);
     const importer = new ContactImporter(db, scopesOf(options), options.proof);
-    const result: z.infer<typeof importResult> = { rows: 0, created: 0, updated: 0, rejected: 0, errors: [], errorsTruncated: false };
+    const result: z.infer<typeof importResult> = { rows: 0, created: 0, updated: 0, rejected: 0, replayedBatches: 0, errors: [], errorsTruncated: false };
     const reject = (row: number, errors: FieldError[]) => {
       result.rejected++;
       if (result.errors.length < REPORTED_ERRORS) result.errors.push({ row, errors });
@@ -99,6 +100,7 @@ export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       writing = importer.importBatch(batch).then((outcome) => {
         result.created += outcome.created;
         result.updated += outcome.updated;
+        if (outcome.replayed) result.replayedBatches++;
         for (const { row, errors } of outcome.errors) reject(row, errors);
       });
     };

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { ConsentScope } from '../domain/consent.ts';
 import type { ImportedRow } from '../domain/contact-import.ts';
-import { normaliseWhatsAppNumber } from '../domain/phone-number.ts';
 import { Problem, type FieldError } from '../domain/problems.ts';
 import { ContactsRepository } from './contacts.ts';
 import type { Db } from './database.ts';
@@ -22,6 +21,8 @@ export interface BatchOutcome {
   created: number;
   updated: number;
   errors: { row: number; errors: FieldError[] }[];
+  /** Whether the database refused the set-wise write and the batch was applied row by row. */
+  replayed: boolean;
 }
 
 const CHANNEL = 'whatsapp';
@@ -40,73 +41,85 @@ export class ContactImporter {
   }
 
   async importBatch(rows: NumberedRow[]): Promise<BatchOutcome> {
-    if (rows.length === 0) return { created: 0, updated: 0, errors: [] };
+    if (rows.length === 0) return { created: 0, updated: 0, errors: [], replayed: false };
     try {
       return await this.#db.transaction().execute((trx) => this.#setWise(trx, rows));
     } catch {
-      return this.#rowByRow(rows);
+      return { ...(await this.#rowByRow(rows)), replayed: true };
     }
   }
 
+  /**
+   * The whole batch in three statements whose parameters are arrays (unnest):
+   * ten parameters however many rows, instead of ten per row.
+   */
   async #setWise(trx: Transaction<Database>, rows: NumberedRow[]): Promise<BatchOutcome> {
     const now = new Date();
-    const values = rows.map(({ data: { contact } }) => ({
-      contact_id: randomUUID(),
-      whatsapp_number: contact.whatsappNumber ? normaliseWhatsAppNumber(contact.whatsappNumber)! : null,
-      external_id: contact.externalId ?? null,
-      display_name: contact.displayName ?? null,
-      locale: contact.locale ?? null,
-      time_zone: contact.timeZone ?? null,
-      attributes: JSON.stringify(contact.attributes ?? {}),
-      tracked: true,
-      created_at: now,
-      updated_at: now,
-    }));
-    const merge = {
-      external_id: sql<string | null>`coalesce(excluded.external_id, contacts.external_id)`,
-      display_name: sql<string | null>`coalesce(excluded.display_name, contacts.display_name)`,
-      locale: sql<string | null>`coalesce(excluded.locale, contacts.locale)`,
-      time_zone: sql<string | null>`coalesce(excluded.time_zone, contacts.time_zone)`,
-      attributes: sql<string>`contacts.attributes || excluded.attributes`,
-      tracked: true,
-      updated_at: now,
+    const columns = { id: [] as string[], number: [] as (string | null)[], external: [] as (string | null)[], name: [] as (string | null)[], locale: [] as (string | null)[], zone: [] as (string | null)[], attributes: [] as string[] };
+    for (const { data: { contact } } of rows) {
+      columns.id.push(randomUUID());
+      columns.number.push(contact.whatsappNumber ?? null); // already E.164 (importRow normalised it)
+      columns.external.push(contact.externalId ?? null);
+      columns.name.push(contact.displayName ?? null);
+      columns.locale.push(contact.locale ?? null);
+      columns.zone.push(contact.timeZone ?? null);
+      columns.attributes.push(JSON.stringify(contact.attributes ?? {}));
+    }
+    const upsert = (conflictColumn: 'whatsapp_number' | 'external_id', keyed: boolean[]) => {
+      const pick = <T>(values: T[]) => values.filter((_, i) => keyed[i]);
+      return sql<{ contact_id: string; whatsapp_number: string | null; external_id: string | null; inserted: boolean }>`
+        insert into contacts (contact_id, whatsapp_number, external_id, display_name, locale, time_zone, attributes, tracked, created_at, updated_at)
+        select id, num, ext, name, loc, zone, attrs::jsonb, true, ${now}, ${now}
+        from unnest(${pick(columns.id)}::uuid[], ${pick(columns.number)}::text[], ${pick(columns.external)}::text[], ${pick(columns.name)}::text[],
+                    ${pick(columns.locale)}::text[], ${pick(columns.zone)}::text[], ${pick(columns.attributes)}::text[]) as t(id, num, ext, name, loc, zone, attrs)
+        on conflict (${sql.ref(conflictColumn)}) do update set
+          whatsapp_number = coalesce(excluded.whatsapp_number, contacts.whatsapp_number),
+          external_id = coalesce(excluded.external_id, contacts.external_id),
+          display_name = coalesce(excluded.display_name, contacts.display_name),
+          locale = coalesce(excluded.locale, contacts.locale),
+          time_zone = coalesce(excluded.time_zone, contacts.time_zone),
+          attributes = contacts.attributes || excluded.attributes,
+          tracked = true,
+          updated_at = excluded.updated_at
+        returning contact_id, whatsapp_number, external_id, (xmax = 0) as inserted`.execute(trx);
     };
-    const byNumber = values.filter((v) => v.whatsapp_number !== null);
-    const byExternal = values.filter((v) => v.whatsapp_number === null);
-    const upserted: { contact_id: string; whatsapp_number: string | null; external_id: string | null; inserted: boolean }[] = [];
-    const returning = ['contact_id', 'whatsapp_number', 'external_id', sql<boolean>`(xmax = 0)`.as('inserted')] as const;
-    if (byNumber.length > 0) {
-      upserted.push(...await trx.insertInto('contacts').values(byNumber)
-        .onConflict((oc) => oc.column('whatsapp_number').doUpdateSet(merge)).returning(returning).execute());
-    }
-    if (byExternal.length > 0) {
-      upserted.push(...await trx.insertInto('contacts').values(byExternal)
-        .onConflict((oc) => oc.column('external_id').doUpdateSet({ ...merge, external_id: sql<string>`excluded.external_id` })).returning(returning).execute());
-    }
+    const hasNumber = columns.number.map((n) => n !== null);
+    const upserted = [
+      ...(hasNumber.some(Boolean) ? (await upsert('whatsapp_number', hasNumber)).rows : []),
+      ...(hasNumber.some((h) => !h) ? (await upsert('external_id', hasNumber.map((h) => !h))).rows : []),
+    ];
     const idOf = new Map(upserted.flatMap((r) => [[`n:${r.whatsapp_number}`, r.contact_id], [`e:${r.external_id}`, r.contact_id]] as [string, string][]));
 
-    const consentEvents = rows.flatMap(({ data }, i) => {
-      if (data.consent === undefined) return [];
-      const value = values[i]!;
-      const contactId = value.whatsapp_number ? idOf.get(`n:${value.whatsapp_number}`) : idOf.get(`e:${value.external_id}`);
-      return this.#scopes.map((scope) => ({ contact_id: contactId!, scope, granted: data.consent!, source: 'import' as const, proof: this.#proof, ip: null, user_agent: null }));
+    const consent = { contact: [] as string[], scope: [] as string[], granted: [] as boolean[] };
+    rows.forEach(({ data }, i) => {
+      if (data.consent === undefined) return;
+      const contactId = columns.number[i] ? idOf.get(`n:${columns.number[i]}`) : idOf.get(`e:${columns.external[i]}`);
+      for (const scope of this.#scopes) {
+        consent.contact.push(contactId!);
+        consent.scope.push(scope);
+        consent.granted.push(data.consent);
+      }
     });
-    if (consentEvents.length > 0) {
+    if (consent.contact.length > 0) {
       // The contact rows are locked by the upsert above until commit: ledger and state move together.
-      const events = await trx.insertInto('consent_events').values(consentEvents).returning(['consent_event_id', 'contact_id', 'scope', 'granted', 'recorded_at']).execute();
-      await trx.insertInto('contact_consents')
-        .values(events.map((e) => ({ contact_id: e.contact_id, channel: CHANNEL, scope: e.scope, granted: e.granted, consent_event_id: e.consent_event_id, updated_at: e.recorded_at })))
-        .onConflict((oc) => oc.columns(['contact_id', 'channel', 'scope']).doUpdateSet({
-          granted: sql<boolean>`excluded.granted`, consent_event_id: sql<string>`excluded.consent_event_id`, updated_at: sql<Date>`excluded.updated_at`,
-        }))
-        .execute();
+      await sql`
+        with events as (
+          insert into consent_events (contact_id, scope, granted, source, proof)
+          select contact, scope, granted, 'import', ${this.#proof}
+          from unnest(${consent.contact}::uuid[], ${consent.scope}::text[], ${consent.granted}::boolean[]) as t(contact, scope, granted)
+          returning consent_event_id, contact_id, scope, granted, recorded_at
+        )
+        insert into contact_consents (contact_id, channel, scope, granted, consent_event_id, updated_at)
+        select contact_id, ${CHANNEL}, scope, granted, consent_event_id, recorded_at from events
+        on conflict (contact_id, channel, scope) do update set
+          granted = excluded.granted, consent_event_id = excluded.consent_event_id, updated_at = excluded.updated_at`.execute(trx);
     }
     const created = upserted.filter((r) => r.inserted).length;
-    return { created, updated: upserted.length - created, errors: [] };
+    return { created, updated: upserted.length - created, errors: [], replayed: false };
   }
 
-  async #rowByRow(rows: NumberedRow[]): Promise<BatchOutcome> {
-    const outcome: BatchOutcome = { created: 0, updated: 0, errors: [] };
+  async #rowByRow(rows: NumberedRow[]): Promise<Omit<BatchOutcome, 'replayed'>> {
+    const outcome: Omit<BatchOutcome, 'replayed'> = { created: 0, updated: 0, errors: [] };
     for (const { row, data } of rows) {
       try {
         const consent = data.consent === undefined ? [] : this.#scopes.map((scope) => ({ scope, granted: data.consent!, source: 'import' as const, ...(this.#proof ? { proof: this.#proof } : {}) }));

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { parseSubscriptionFlag, type ConsentScope } from './consent.ts';
 import { contactFields, identified, type UpsertContact } from './contact.ts';
+import { normaliseWhatsAppNumber } from './phone-number.ts';
 import type { FieldError } from './problems.ts';
 
 export const importOptionsSchema = z.object({
@@ -81,5 +82,8 @@ export function importRow(record: Record<string, unknown>, options: ImportOption
   const rawConsent = record[options.consentColumn];
   const consent = text(rawConsent) === undefined ? undefined : parseSubscriptionFlag(typeof rawConsent === 'boolean' ? rawConsent : text(rawConsent));
   if (text(rawConsent) !== undefined && consent === undefined) errors.push({ field: options.consentColumn, message: 'must be true or false' });
-  return errors.length > 0 ? { errors } : { contact, consent };
+  if (errors.length > 0) return { errors };
+  // Stored as E.164 from here on: the importer does not parse the number again.
+  if (contact.whatsappNumber !== undefined) contact.whatsappNumber = normaliseWhatsAppNumber(contact.whatsappNumber)!;
+  return { contact, consent };
 }

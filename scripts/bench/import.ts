@@ -29,6 +29,11 @@ function* csv(rows: number): Generator<string> {
   yield chunk;
 }
 
+/** CPU seconds the process has used (user + system), from /proc: where the import's time goes. */
+const cpuSeconds = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 const megabytes = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 const statusKb = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
@@ -41,6 +46,7 @@ async function run(label: string, databaseUrl: string | undefined, rows: number)
   const [line] = (await once(server.stdout, 'data')) as [Buffer];
   const url = line.toString().trim();
   const startRss = statusKb(server.pid!, 'VmRSS');
+  const startCpu = cpuSeconds(server.pid!);
   const started = performance.now();
   const response = await fetch(`${url}/v1/contacts/import`, {
     method: 'POST',
@@ -51,9 +57,10 @@ async function run(label: string, databaseUrl: string | undefined, rows: number)
   const result = (await response.json()) as { rows: number; created: number; rejected: number };
   const seconds = (performance.now() - started) / 1000;
   const peak = statusKb(server.pid!, 'VmHWM');
+  const busy = (cpuSeconds(server.pid!) - startCpu) / seconds;
   server.kill('SIGTERM');
   await once(server, 'exit');
-  console.log(`${label.padEnd(32)} ${String(rows).padStart(9)} rows ${(result.rows / seconds).toFixed(0).padStart(7)} rows/s  created ${result.created}  rejected ${result.rejected}  API process RSS: ${megabytes(startRss)} idle, ${megabytes(peak)} peak`);
+  console.log(`${label.padEnd(32)} ${String(rows).padStart(9)} rows ${(result.rows / seconds).toFixed(0).padStart(7)} rows/s  created ${result.created}  rejected ${result.rejected}  API process: ${megabytes(startRss)} idle, ${megabytes(peak)} peak RSS, CPU ${(busy * 100).toFixed(0)}% busy`);
 }
 
 console.log('POST /v1/contacts/import: a generated CSV streamed over HTTP to the API in its own process, 1,000-row batches\n');
