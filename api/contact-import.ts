@@ -103,6 +103,8 @@ export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
         if (outcome.replayed) result.replayedBatches++;
         for (const { row, errors } of outcome.errors) reject(row, errors);
       });
+      // Observed at the next flush or at the end; until then a failure must not count as unhandled.
+      writing.catch(() => undefined);
     };
     let batch: NumberedRow[] = [];
     try {

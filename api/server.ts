@@ -111,13 +111,18 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   };
   await app.register(vonageWebhookRoutes, { senders, events, react });
   await app.register(metaWebhookRoutes, { templates, contacts, temporal: deps.temporal, appSecret: deps.meta?.appSecret, verifyToken: deps.meta?.verifyToken });
-  // Events stored but not applied (or whose replies were not handed over) when the last process stopped are finished now.
+  // Events stored but not applied (or whose replies were not handed over): after a crash, a failed
+  // apply or Temporal being away. Finished at start, then every minute.
+  const finishPending = () => (async () => {
+    await events.processPending();
+    for (const { eventId, reactions } of await events.pendingReactions()) await react(eventId, reactions);
+  })().catch((error: unknown) => app.log.error({ err: error }, 'finishing pending webhook events failed'));
+  let sweeper: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
-    (async () => {
-      await events.processPending();
-      for (const { eventId, reactions } of await events.pendingReactions()) await react(eventId, reactions);
-    })().catch((error: unknown) => app.log.error({ err: error }, 'finishing pending webhook events failed'));
+    void finishPending();
+    sweeper = setInterval(() => void finishPending(), 60_000).unref();
   });
+  app.addHook('onClose', async () => clearInterval(sweeper));
   await app.register(async (v1) => {
     requireBearerToken(v1, deps.apiToken);
     await v1.register(senderRoutes, { senders });

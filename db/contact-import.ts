@@ -81,6 +81,10 @@ export class ContactImporter {
           attributes = contacts.attributes || excluded.attributes,
           tracked = true,
           updated_at = excluded.updated_at
+        ${conflictColumn === 'whatsapp_number'
+          // A contact found by number but carrying another external id is the row-by-row path's business (a conflict).
+          ? sql`where contacts.external_id is null or excluded.external_id is null or contacts.external_id = excluded.external_id`
+          : sql`where contacts.whatsapp_number is null`}
         returning contact_id, whatsapp_number, external_id, (xmax = 0) as inserted`.execute(trx);
     };
     const hasNumber = columns.number.map((n) => n !== null);
@@ -88,6 +92,8 @@ export class ContactImporter {
       ...(hasNumber.some(Boolean) ? (await upsert('whatsapp_number', hasNumber)).rows : []),
       ...(hasNumber.some((h) => !h) ? (await upsert('external_id', hasNumber.map((h) => !h))).rows : []),
     ];
+    // A row the guards above skipped: the batch is not set-wise material; replay it row by row.
+    if (upserted.length < rows.length) throw new Error('batch needs the row-by-row path');
     const idOf = new Map(upserted.flatMap((r) => [[`n:${r.whatsapp_number}`, r.contact_id], [`e:${r.external_id}`, r.contact_id]] as [string, string][]));
 
     const consent = { contact: [] as string[], scope: [] as string[], granted: [] as boolean[] };

@@ -55,12 +55,12 @@ export async function appendConsent(trx: Transaction<Database>, contactId: strin
 
 /** The contact behind an inbound number, created untracked and without consent if new. Locked for the transaction. */
 export async function contactForInbound(trx: Transaction<Database>, e164: string, displayName: string | null): Promise<ContactRow> {
-  const existing = await trx.selectFrom('contacts').selectAll().where('whatsapp_number', '=', e164).forUpdate().executeTakeFirst();
-  if (existing) return existing;
   const now = new Date();
-  return trx.insertInto('contacts').values({
+  // Two first messages from one number at once: the second waits for the first's row instead of failing.
+  await trx.insertInto('contacts').values({
     contact_id: randomUUID(), whatsapp_number: e164, display_name: displayName, tracked: false, created_at: now, updated_at: now,
-  }).returningAll().executeTakeFirstOrThrow();
+  }).onConflict((oc) => oc.column('whatsapp_number').doNothing()).execute();
+  return trx.selectFrom('contacts').selectAll().where('whatsapp_number', '=', e164).forUpdate().executeTakeFirstOrThrow();
 }
 
 export class ContactsRepository {
@@ -93,6 +93,12 @@ export class ContactsRepository {
         throw new ConflictProblem('The number and the external id belong to two different contacts.', [
           { field: 'whatsappNumber', message: `belongs to contact ${byNumber.contact_id}` },
           { field: 'externalId', message: `belongs to contact ${byExternal.contact_id}` },
+        ]);
+      }
+      if (byNumber?.external_id && input.externalId && byNumber.external_id !== input.externalId) {
+        // Not a silent merge: the number's contact is someone else's record in the business's own system.
+        throw new ConflictProblem(`The number belongs to contact ${byNumber.contact_id}, whose external id is ${byNumber.external_id}.`, [
+          { field: 'externalId', message: `differs from the external id of the contact with this number (${byNumber.external_id})` },
         ]);
       }
       const existing = byNumber ?? byExternal;

@@ -19,6 +19,9 @@ export type WebhookEvent =
 
 type Executor = Transaction<Database>;
 
+/** Replies go out only while the 24 h window is surely still open (an hour's margin). */
+const REPLY_WINDOW_MS = 23 * 3600_000;
+
 export class WebhookEventsRepository {
   readonly #db: Db;
   readonly #keywords: KeywordSettings;
@@ -161,17 +164,19 @@ async function applyInbound(trx: Executor, payload: InboundWebhook, senderId: st
     .onConflict((oc) => oc.columns(['sender_id', 'contact_id']).doUpdateSet({ last_inbound_at: sql<Date>`greatest(service_windows.last_inbound_at, excluded.last_inbound_at)` }))
     .execute();
 
+  // A message applied long after it was sent (downtime, a stuck event) no longer opens a window we can answer in.
+  const canReply = Date.now() - sentAt.getTime() < REPLY_WINDOW_MS;
   const said = payload.text ?? (payload.message_type === 'button' ? payload.button?.payload : undefined) ?? null;
   const intent = keywordIntent(said, keywords);
   const proof = `inbound message ${payload.message_uuid}: "${(said ?? '').slice(0, 200)}"`;
   if (intent) {
     for (const scope of consentScopes) await appendConsent(trx, contact.contact_id, { scope, granted: intent === 'opt-in', source: 'keyword', proof });
-    return intent === 'opt-out'
+    return intent === 'opt-out' && canReply
       ? [{ kind: 'opt-out-confirmation', senderId, to: from, text: keywords.optOutConfirmation, key: `optout-${payload.message_uuid}` }]
       : [];
   }
 
-  if (contact.tracked) return [];
+  if (contact.tracked || !canReply) return [];
   const sender = await trx.selectFrom('senders').select(['auto_reply_enabled', 'auto_reply_text']).where('sender_id', '=', senderId).executeTakeFirst();
   if (!sender?.auto_reply_enabled || !sender.auto_reply_text) return [];
   // At most once per contact per 24 h: the row only moves when the last reply is a day old.

@@ -27,7 +27,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('proof', 'text')
     .addColumn('ip', 'text')
     .addColumn('user_agent', 'text')
-    .addColumn('recorded_at', sql`timestamptz(3)`, (col) => col.notNull().defaultTo(sql`now()`))
+    // The moment of the insert, not of the transaction's start: a change that waited for the contact's lock is later.
+    .addColumn('recorded_at', sql`timestamptz(3)`, (col) => col.notNull().defaultTo(sql`clock_timestamp()`))
     .execute();
   await db.schema.createIndex('consent_events_contact').on('consent_events').columns(['contact_id', 'consent_event_id']).execute();
   await sql`

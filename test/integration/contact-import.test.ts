@@ -44,6 +44,15 @@ describe('POST /v1/contacts/import', () => {
     expect((await repository().get((await repository().findIdByNumber('+447911123411'))!)).attributes).toEqual({ city: 'Faro' });
   });
 
+  it('set-wise and row by row agree: a number whose contact has another external id is a conflict, not a takeover', async () => {
+    await upload('phone,external_id,name\n+447911123450,crm-a,Ana\n', 'text/csv');
+    const response = await upload('external_id,phone,name\ncrm-a,,Ana Maria\ncrm-b,+447911123450,Someone Else\n', 'text/csv');
+    expect(response.json()).toMatchObject({ rows: 2, updated: 1, rejected: 1, replayedBatches: 1 });
+    expect(response.json().errors).toEqual([{ row: 2, errors: [expect.objectContaining({ field: 'externalId' })] }]);
+    const ana = await repository().get((await repository().findIdByNumber('+447911123450'))!);
+    expect(ana).toMatchObject({ externalId: 'crm-a', displayName: 'Ana Maria' });
+  });
+
   it('NDJSON, with a malformed line reported and the rest stored', async () => {
     const ndjson = ['{"phone":"+447911123420","name":"Nuno","consent":true}', '{not json', '{"external_id":"crm-77","name":"No Phone"}', '["an","array"]'].join('\n');
     const response = await upload(ndjson, 'application/x-ndjson');

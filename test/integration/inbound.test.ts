@@ -75,6 +75,13 @@ describe('opt-out and opt-in keywords', () => {
     expect(await contacts().consentHistory((await contacts().findIdByNumber(number))!)).toHaveLength(history.length);
   });
 
+  it('two first messages from a new number at once are both applied at once (no wait for a restart)', async () => {
+    const number = customer();
+    const uuids = await Promise.all([inbound(number, { text: 'hello' }), inbound(number, { text: 'STOP' })]);
+    for (const uuid of uuids) await applied(uuid);
+    expect(await consentOf(number)).toEqual({ MARKETING: false, UTILITY: false });
+  });
+
   it('a quick-reply button whose payload is an opt-out revokes too', async () => {
     const number = customer();
     await fixture.api.request({ method: 'POST', url: '/v1/contacts', payload: { whatsappNumber: number, consent: { marketing: true } } });
