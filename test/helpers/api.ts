@@ -9,7 +9,9 @@ import { buildApi } from '../../api/server.ts';
 import type { Db } from '../../db/database.ts';
 import { SecretBox } from '../../db/secret-box.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
-import { connectTestTemporal, type TestTemporal } from './temporal.ts';
+import { connectTestTemporal, createTestWorker, type TestTemporal } from './temporal.ts';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.ts';
 
 export interface TestApi {
   app: FastifyInstance;
@@ -65,4 +67,25 @@ export function useApiFixture(options: { logLevel?: string; meta?: { appSecret?:
     await fixture.database?.cleanup();
   });
   return fixture;
+}
+
+/**
+ * beforeAll/afterAll for an engine worker (real activities) beside an API
+ * fixture: same database and secrets, Vonage at the given simulator URL.
+ * Register after the fixture and the simulator so their beforeAll run first.
+ */
+export function useEngineWorker(fixture: ApiFixture, simulatorUrl: () => string, taskQueue: string): void {
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  beforeAll(async () => {
+    worker = await createTestWorker(fixture.temporal.nativeConnection, {
+      taskQueue,
+      activities: createActivities({ db: fixture.database.db, secrets: fixture.api.secrets, vonage: { apiHost: simulatorUrl(), timeoutMs: 5_000 } }),
+    });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+  });
 }

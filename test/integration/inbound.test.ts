@@ -3,15 +3,13 @@
 // an untracked number gets the auto-reply once per 24 h, Meta's marketing
 // preference revokes MARKETING. End to end: simulator → signed webhook → API →
 // database → Temporal → worker → simulator.
-import type { Worker } from '@temporalio/worker';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { metaSignature } from '../../api/meta-webhooks.ts';
 import { ContactsRepository } from '../../db/contacts.ts';
-import { useApiFixture } from '../helpers/api.ts';
+import { useApiFixture, useEngineWorker } from '../helpers/api.ts';
 import { makeTestAccount, useSimulator } from '../helpers/simulator.ts';
-import { createTestWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { uniqueTaskQueue } from '../helpers/temporal.ts';
 
 const taskQueue = uniqueTaskQueue('inbound');
 const appSecret = 'meta-secret-inbound';
@@ -19,8 +17,7 @@ const fixture = useApiFixture({ taskQueue, meta: { appSecret } });
 const sim = useSimulator();
 const ourNumber = '14155550188';
 const account = makeTestAccount({ numbers: [ourNumber] });
-let worker: Worker;
-let running: Promise<void>;
+useEngineWorker(fixture, () => sim.url, taskQueue);
 let next = 200;
 const customer = () => `+447911123${String(next++).padStart(3, '0')}`;
 
@@ -32,16 +29,6 @@ beforeAll(async () => {
   } });
   expect(sender.statusCode).toBe(201);
   sim.simulator.accounts.register({ ...account, statusUrl: `${apiUrl}/webhooks/vonage/status`, inboundUrl: `${apiUrl}/webhooks/vonage/inbound` });
-  worker = await createTestWorker(fixture.temporal.nativeConnection, {
-    taskQueue,
-    activities: createActivities({ db: fixture.database.db, secrets: fixture.api.secrets, vonage: { apiHost: sim.url, timeoutMs: 5_000 } }),
-  });
-  running = worker.run();
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
 });
 
 const contacts = () => new ContactsRepository(fixture.database.db);

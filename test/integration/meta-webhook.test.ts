@@ -1,39 +1,26 @@
 // Meta's template status webhooks: verified with the app secret, forwarded to
 // the approval workflow as a signal, which acts on it before any poll.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { templateWorkflowId } from '../../domain/template.ts';
 import { metaSignature } from '../../api/meta-webhooks.ts';
 import { templateApprovalStatus } from '../../workflows/template-messages.ts';
 import type { templateApproval } from '../fixtures/workflows.ts';
-import { useApiFixture } from '../helpers/api.ts';
+import { useApiFixture, useEngineWorker } from '../helpers/api.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { seedTemplateWorld, type TemplateWorld } from '../helpers/templates.ts';
-import { createTestWorker, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { uniqueTaskQueue } from '../helpers/temporal.ts';
 
 const appSecret = 'meta-app-secret-for-tests';
 const fixture = useApiFixture({ meta: { appSecret, verifyToken: 'let-me-in' } });
 const sim = useSimulator({ statusWebhooks: false });
 let world: TemplateWorld;
-let worker: Worker;
-let running: Promise<void>;
 const taskQueue = uniqueTaskQueue('meta');
+useEngineWorker(fixture, () => sim.url, taskQueue);
 // Polls far apart: whatever happens within a test came by webhook.
 const slowPolls = { pollInitialMs: 3_600_000, pollMaxMs: 3_600_000, lifecyclePollMs: 3_600_000 };
 
 beforeAll(async () => {
   world = await seedTemplateWorld(fixture.database.db, sim.simulator, fixture.api.secrets);
-  worker = await createTestWorker(fixture.temporal.nativeConnection, {
-    taskQueue,
-    activities: createActivities({ db: fixture.database.db, secrets: fixture.api.secrets, vonage: { apiHost: sim.url, timeoutMs: 5_000 } }),
-  });
-  running = worker.run();
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
 });
 
 async function submitted() {
