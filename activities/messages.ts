@@ -22,7 +22,7 @@ export function createMessageActivities(deps: MessageActivityDependencies) {
   return {
     /** Free-form text inside the 24 h window the recipient opened. */
     async sendServiceText(message: ServiceText): Promise<{ messageUuid: string }> {
-      const [sender, credentials] = await Promise.all([deps.senders.get(message.senderId), deps.senders.credentials(message.senderId)]);
+      const { sender, credentials } = await deps.senders.withCredentials(message.senderId);
       try {
         return await createMessenger(credentials, deps.vonage).send({ kind: 'text', to: message.to, from: sender.whatsappNumber, clientRef: message.clientRef, text: message.text });
       } catch (error) {

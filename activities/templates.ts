@@ -82,7 +82,7 @@ async function findByNameAndLanguage(client: TemplateManagerClient, wabaId: stri
 
 export function createTemplateActivities(deps: TemplateActivityDependencies) {
   async function clientFor(senderId: string): Promise<{ client: TemplateManagerClient; wabaId: string }> {
-    const [sender, credentials] = await providerCall(() => Promise.all([deps.senders.get(senderId), deps.senders.credentials(senderId)]));
+    const { sender, credentials } = await providerCall(() => deps.senders.withCredentials(senderId));
     if (!sender.wabaId || !credentials.applicationId || !credentials.privateKey) {
       throw ApplicationFailure.nonRetryable(`Sender ${senderId} needs a WABA id, an application id and a private key to manage templates.`, 'TemplateSenderIncomplete');
     }

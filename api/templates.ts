@@ -88,7 +88,7 @@ export const templateRoutes: FastifyPluginAsyncZod<TemplateRoutesOptions> = asyn
     },
   }, async (request, reply) => {
     const template = await templates.get(request.params.templateId);
-    const [sender, credentials] = await Promise.all([senders.get(template.senderId), senders.credentials(template.senderId)]);
+    const { sender, credentials } = await senders.withCredentials(template.senderId);
     const missing = [
       ...(sender.wabaId ? [] : [{ field: 'senderId', message: 'the sender has no wabaId; Meta files templates under a WABA' }]),
       ...(credentials.applicationId && credentials.privateKey ? [] : [{ field: 'senderId', message: 'the sender needs an applicationId and privateKey: the template manager takes JWT only' }]),

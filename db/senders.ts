@@ -215,7 +215,17 @@ export class SendersRepository {
 
   /** Opens the sealed secrets, for the code that calls Vonage. Never for API responses or logs. */
   async credentials(senderId: string): Promise<SenderCredentials> {
+    return (await this.withCredentials(senderId)).credentials;
+  }
+
+  /** The sender and its opened secrets from one read of its row. */
+  async withCredentials(senderId: string): Promise<{ sender: Sender; credentials: SenderCredentials }> {
     const row = await this.#getRow(senderId);
+    return { sender: toSender(row), credentials: this.#open(row) };
+  }
+
+  #open(row: SenderRow): SenderCredentials {
+    const senderId = row.sender_id;
     const open = (field: SecretField) => {
       const sealed = row[secretColumns[field]];
       return sealed === null ? null : this.#secrets.open(sealed, secretContext(senderId, field));

@@ -11,7 +11,7 @@ export function senderAccountResolver(senders: SendersRepository, apiUrl: string
       'apiKey' in lookup ? { apiKey: lookup.apiKey } : 'applicationId' in lookup ? { applicationId: lookup.applicationId } : { whatsappNumber: `+${lookup.number}` },
     );
     if (!senderId) return undefined;
-    const [sender, credentials] = await Promise.all([senders.get(senderId), senders.credentials(senderId)]);
+    const { sender, credentials } = await senders.withCredentials(senderId);
     return {
       apiKey: credentials.apiKey ?? credentials.applicationId ?? senderId,
       apiSecret: credentials.apiSecret ?? undefined,
