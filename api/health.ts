@@ -3,7 +3,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
-export type HealthCheck = () => Promise<void>;
+/**
+ * Checks get the deadline to honour themselves (a gRPC deadline also ends the
+ * client's retries); the timer in runCheck is only a backstop a little later, so
+ * a check is never abandoned while its own retries are still scheduled.
+ */
+export type HealthCheck = (deadlineMs: number) => Promise<void>;
+const BACKSTOP_GRACE_MS = 3_000;
 
 export interface HealthOptions {
   checks: Record<'database' | 'temporal', HealthCheck>;
@@ -18,10 +24,10 @@ const healthSchema = z
 async function runCheck(name: string, check: HealthCheck, timeoutMs: number, log: FastifyBaseLogger): Promise<z.infer<typeof checkResult>> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs + BACKSTOP_GRACE_MS);
   });
   try {
-    await Promise.race([check(), timeout]);
+    await Promise.race([check(Date.now() + timeoutMs), timeout]);
     return { status: 'up' };
   } catch (error) {
     // /healthz is public: the detail (hosts, users) goes to the log, not the answer.

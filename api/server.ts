@@ -93,10 +93,9 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   await app.register(healthRoutes, {
     checks: {
       database: () => pingDatabase(deps.db),
-      temporal: async () => {
-        // A deadline, not just the health timeout: it also stops the client's own retries.
+      temporal: async (deadlineMs) => {
         const { connection } = deps.temporal;
-        await connection.withDeadline(Date.now() + 1500, () => connection.workflowService.getSystemInfo({}));
+        await connection.withDeadline(deadlineMs, () => connection.workflowService.getSystemInfo({}));
       },
     },
   });
