@@ -124,7 +124,7 @@ export const contactRoutes: FastifyPluginAsyncZod<ContactRoutesOptions> = async 
         continue;
       }
       try {
-        await contacts.upsert(mapped.contact, mapped.consent);
+        await contacts.upsert(mapped.contact, mapped.consent, 'profile');
         processed++;
       } catch (error) {
         // Each record stands alone: one conflict does not undo or block the others.

@@ -88,6 +88,7 @@ export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = asyn
         granted: preference.value === 'resume',
         source: 'provider-preference',
         proof: `WhatsApp user_preferences: marketing_messages ${preference.value}${preference.timestamp ? ` at ${new Date(preference.timestamp * 1000).toISOString()}` : ''}`,
+        ...(preference.timestamp ? { effectiveAt: new Date(preference.timestamp * 1000) } : {}),
       });
       applied++;
     }

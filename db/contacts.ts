@@ -1,10 +1,13 @@
 // Contacts and their consent. Every consent change appends to the ledger
-// (consent_events) and rewrites the derived state (contact_consents) in the
-// same transaction, under a lock on the contact, so the two can never disagree
-// and concurrent changes to one contact apply one after the other.
+// (consent_events) and moves the derived state on the contact row in the same
+// transaction, under a lock on the contact, so the two can never disagree and
+// concurrent changes to one contact apply one after the other. A withdrawal
+// always takes effect; a grant only if it was made (effective_at) no earlier
+// than the statement holding the state, so a START delivered late, after a
+// newer STOP, is kept in the ledger without re-opening consent.
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
-import { consentScopes, type ConsentChange, type ConsentEvent, type ConsentScope } from '../domain/consent.ts';
+import { consentScopes, type ConsentChange, type ConsentEvent, type ConsentScope, type ConsentSource } from '../domain/consent.ts';
 import type { Contact, UpsertContact } from '../domain/contact.ts';
 import { normaliseWhatsAppNumber } from '../domain/phone-number.ts';
 import { ConflictProblem, NotFoundProblem } from '../domain/problems.ts';
@@ -12,19 +15,16 @@ import type { Db } from './database.ts';
 import type { ContactRow, Database } from './schema.ts';
 import { hasCode, UNIQUE_VIOLATION } from './sql-errors.ts';
 
-type Executor = Db | Transaction<Database>;
+/** The contact columns holding each scope's state and the moment it was expressed. */
+export const consentColumns = {
+  MARKETING: { state: 'marketing_consent', at: 'marketing_consent_at' },
+  UTILITY: { state: 'utility_consent', at: 'utility_consent_at' },
+} as const satisfies Record<ConsentScope, { state: keyof ContactRow; at: keyof ContactRow }>;
 
-const CHANNEL = 'whatsapp';
+const currentConsent = (row: ContactRow): Record<ConsentScope, boolean> =>
+  Object.fromEntries(consentScopes.map((scope) => [scope, row[consentColumns[scope].state] === true])) as Record<ConsentScope, boolean>;
 
-async function consentState(db: Executor, contactIds: string[]): Promise<Map<string, Record<ConsentScope, boolean>>> {
-  const state = new Map(contactIds.map((id) => [id, Object.fromEntries(consentScopes.map((s) => [s, false])) as Record<ConsentScope, boolean>]));
-  if (contactIds.length === 0) return state;
-  const rows = await db.selectFrom('contact_consents').select(['contact_id', 'scope', 'granted']).where('channel', '=', CHANNEL).where('contact_id', 'in', contactIds).execute();
-  for (const row of rows) state.get(row.contact_id)![row.scope] = row.granted;
-  return state;
-}
-
-function toContact(row: ContactRow, consent: Record<ConsentScope, boolean>): Contact {
+function toContact(row: ContactRow): Contact {
   return {
     contactId: row.contact_id,
     whatsappNumber: row.whatsapp_number,
@@ -33,23 +33,30 @@ function toContact(row: ContactRow, consent: Record<ConsentScope, boolean>): Con
     locale: row.locale,
     timeZone: row.time_zone,
     attributes: row.attributes,
-    consent,
+    consent: currentConsent(row),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
 }
 
-/** Appends one change to the ledger and brings the derived state in line. The caller holds the contact's lock. */
+/** Appends one change to the ledger and brings the derived state in line (a grant only if newer than the state). The caller holds the contact's lock. */
 export async function appendConsent(trx: Transaction<Database>, contactId: string, change: ConsentChange): Promise<void> {
   const event = await trx
     .insertInto('consent_events')
-    .values({ contact_id: contactId, scope: change.scope, granted: change.granted, source: change.source, proof: change.proof ?? null, ip: change.ip ?? null, user_agent: change.userAgent ?? null })
-    .returning(['consent_event_id', 'recorded_at'])
+    .values({
+      contact_id: contactId, scope: change.scope, granted: change.granted, source: change.source,
+      proof: change.proof ?? null, ip: change.ip ?? null, user_agent: change.userAgent ?? null,
+      // Never in the future (a skewed provider clock would otherwise pin the state against every later change).
+      ...(change.effectiveAt ? { effective_at: sql<Date>`least(${change.effectiveAt}::timestamptz, clock_timestamp())` } : {}),
+    })
+    .returning('effective_at')
     .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('contact_consents')
-    .values({ contact_id: contactId, channel: CHANNEL, scope: change.scope, granted: change.granted, consent_event_id: event.consent_event_id, updated_at: event.recorded_at })
-    .onConflict((oc) => oc.columns(['contact_id', 'channel', 'scope']).doUpdateSet({ granted: change.granted, consent_event_id: event.consent_event_id, updated_at: event.recorded_at }))
+  const { state, at } = consentColumns[change.scope];
+  await trx.updateTable('contacts')
+    .set({ [state]: change.granted, [at]: event.effective_at })
+    .where('contact_id', '=', contactId)
+    // A withdrawal always applies (erring towards not messaging is the lawful side); a grant only if no newer statement holds the state.
+    .where((eb) => change.granted ? eb.or([eb(at, 'is', null), eb(at, '<=', event.effective_at)]) : eb.lit(true))
     .execute();
 }
 
@@ -63,6 +70,21 @@ export async function contactForInbound(trx: Transaction<Database>, e164: string
   return trx.selectFrom('contacts').selectAll().where('whatsapp_number', '=', e164).forUpdate().executeTakeFirstOrThrow();
 }
 
+/**
+ * A contact whose WhatsApp number changes may now be someone else (numbers are
+ * recycled): consent given for the old number is revoked in the ledger, and the
+ * same request may grant it again for the new one.
+ */
+async function revokeForNumberChange(trx: Transaction<Database>, row: ContactRow, newNumber: string, source: ConsentSource): Promise<void> {
+  for (const scope of consentScopes) {
+    if (row[consentColumns[scope].state] !== true) continue;
+    await appendConsent(trx, row.contact_id, {
+      scope, granted: false, source,
+      proof: `WhatsApp number changed from ${row.whatsapp_number} to ${newNumber}: consent given for the old number does not carry over`,
+    });
+  }
+}
+
 export class ContactsRepository {
   readonly #db: Db;
 
@@ -74,17 +96,17 @@ export class ContactsRepository {
    * Creates or updates the contact matched by number, else by external id, and
    * applies the consent changes, all in one transaction.
    */
-  async upsert(input: UpsertContact, consent: ConsentChange[] = []): Promise<{ contact: Contact; created: boolean }> {
+  async upsert(input: UpsertContact, consent: ConsentChange[] = [], source: ConsentSource = 'api'): Promise<{ contact: Contact; created: boolean }> {
     try {
-      return await this.#upsertOnce(input, consent);
+      return await this.#upsertOnce(input, consent, source);
     } catch (error) {
       // Two first sightings of one number at once: the loser finds the winner's row on a second try.
       if (!hasCode(error, UNIQUE_VIOLATION)) throw error;
-      return this.#upsertOnce(input, consent);
+      return this.#upsertOnce(input, consent, source);
     }
   }
 
-  async #upsertOnce(input: UpsertContact, consent: ConsentChange[]): Promise<{ contact: Contact; created: boolean }> {
+  async #upsertOnce(input: UpsertContact, consent: ConsentChange[], source: ConsentSource): Promise<{ contact: Contact; created: boolean }> {
     const number = input.whatsappNumber === undefined ? undefined : normaliseWhatsAppNumber(input.whatsappNumber) ?? null;
     return this.#db.transaction().execute(async (trx) => {
       const byNumber = number ? await trx.selectFrom('contacts').selectAll().where('whatsapp_number', '=', number).forUpdate().executeTakeFirst() : undefined;
@@ -105,6 +127,7 @@ export class ContactsRepository {
       const now = new Date();
       let row: ContactRow;
       if (existing) {
+        if (number && existing.whatsapp_number && existing.whatsapp_number !== number) await revokeForNumberChange(trx, existing, number, source);
         row = await trx.updateTable('contacts').set({
           ...(number ? { whatsapp_number: number } : {}),
           ...(input.externalId ? { external_id: input.externalId } : {}),
@@ -131,15 +154,15 @@ export class ContactsRepository {
         }).returningAll().executeTakeFirstOrThrow();
       }
       for (const change of consent) await appendConsent(trx, row.contact_id, change);
-      const state = await consentState(trx, [row.contact_id]);
-      return { contact: toContact(row, state.get(row.contact_id)!), created: !existing };
+      if (consent.length > 0) row = await trx.selectFrom('contacts').selectAll().where('contact_id', '=', row.contact_id).executeTakeFirstOrThrow();
+      return { contact: toContact(row), created: !existing };
     });
   }
 
   async get(contactId: string): Promise<Contact> {
     const row = await this.#db.selectFrom('contacts').selectAll().where('contact_id', '=', contactId).executeTakeFirst();
     if (!row) throw new NotFoundProblem('Contact', contactId);
-    return toContact(row, (await consentState(this.#db, [contactId])).get(contactId)!);
+    return toContact(row);
   }
 
   async findIdByNumber(e164: string): Promise<string | undefined> {
@@ -152,7 +175,7 @@ export class ContactsRepository {
       const row = await trx.selectFrom('contacts').selectAll().where('contact_id', '=', contactId).forUpdate().executeTakeFirst();
       if (!row) throw new NotFoundProblem('Contact', contactId);
       for (const change of changes) await appendConsent(trx, contactId, change);
-      return toContact(row, (await consentState(trx, [contactId])).get(contactId)!);
+      return toContact(await trx.selectFrom('contacts').selectAll().where('contact_id', '=', contactId).executeTakeFirstOrThrow());
     });
   }
 
@@ -177,14 +200,15 @@ export class ContactsRepository {
       proof: row.proof,
       ip: row.ip,
       userAgent: row.user_agent,
+      effectiveAt: row.effective_at.toISOString(),
       recordedAt: row.recorded_at.toISOString(),
     }));
   }
 
   /** Contacts whose consent for the scope is granted, in contact id order, a page at a time (keyset on the partial index). */
   async consentedContactIds(scope: ConsentScope, limit: number, afterContactId?: string): Promise<string[]> {
-    let query = this.#db.selectFrom('contact_consents').select('contact_id')
-      .where('channel', '=', CHANNEL).where('scope', '=', scope).where('granted', '=', true)
+    let query = this.#db.selectFrom('contacts').select('contact_id')
+      .where(consentColumns[scope].state, '=', true)
       .orderBy('contact_id').limit(limit);
     if (afterContactId) query = query.where('contact_id', '>', afterContactId);
     return (await query.execute()).map((row) => row.contact_id);

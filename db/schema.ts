@@ -109,6 +109,11 @@ export interface ContactsTable {
   attributes: ColumnType<Record<string, unknown>, string | undefined, string>;
   /** False for contacts first seen as an inbound message and never registered by the business. */
   tracked: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The derived consent state per scope (null: never stated) and when it was expressed; see consent_events for the why. */
+  marketing_consent: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  marketing_consent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  utility_consent: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  utility_consent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -124,15 +129,7 @@ export interface ConsentEventsTable {
   ip: string | null;
   user_agent: string | null;
   recorded_at: ColumnType<Date, Date | undefined, never>;
-}
-
-export interface ContactConsentsTable {
-  contact_id: string;
-  channel: string;
-  scope: ConsentScope;
-  granted: boolean;
-  consent_event_id: string;
-  updated_at: Date;
+  effective_at: ColumnType<Date, Date | undefined, never>;
 }
 
 export type ContactRow = Selectable<ContactsTable>;
@@ -141,7 +138,6 @@ export interface Database {
   senders: SendersTable;
   contacts: ContactsTable;
   consent_events: ConsentEventsTable;
-  contact_consents: ContactConsentsTable;
   service_windows: ServiceWindowsTable;
   auto_replies: AutoRepliesTable;
   templates: TemplatesTable;

@@ -170,7 +170,7 @@ async function applyInbound(trx: Executor, payload: InboundWebhook, senderId: st
   const intent = keywordIntent(said, keywords);
   const proof = `inbound message ${payload.message_uuid}: "${(said ?? '').slice(0, 200)}"`;
   if (intent) {
-    for (const scope of consentScopes) await appendConsent(trx, contact.contact_id, { scope, granted: intent === 'opt-in', source: 'keyword', proof });
+    for (const scope of consentScopes) await appendConsent(trx, contact.contact_id, { scope, granted: intent === 'opt-in', source: 'keyword', proof, effectiveAt: sentAt });
     return intent === 'opt-out' && canReply
       ? [{ kind: 'opt-out-confirmation', senderId, to: from, text: keywords.optOutConfirmation, key: `optout-${payload.message_uuid}` }]
       : [];

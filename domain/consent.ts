@@ -27,10 +27,15 @@ export const consentEventSchema = z.object({
   proof: z.string().nullable(),
   ip: z.string().nullable(),
   userAgent: z.string().nullable(),
-  recordedAt: z.iso.datetime(),
+  effectiveAt: z.iso.datetime().describe('When the person expressed it (an inbound message\'s time, a provider event\'s time); the latest statement decides the current state.'),
+  recordedAt: z.iso.datetime().describe('When the engine stored it.'),
 }).meta({ id: 'ConsentEvent' });
 
-export type ConsentChange = Omit<z.infer<typeof consentChangeSchema>, 'source'> & { source: ConsentSource };
+export type ConsentChange = Omit<z.infer<typeof consentChangeSchema>, 'source'> & {
+  source: ConsentSource;
+  /** When the person expressed it; now if not given. An older statement applied late is recorded but does not override a newer one. */
+  effectiveAt?: Date;
+};
 export type ConsentEvent = z.infer<typeof consentEventSchema>;
 
 /**

@@ -3,7 +3,7 @@
 // without a database and the importer only moves data.
 import { z } from 'zod';
 import { parseSubscriptionFlag, type ConsentScope } from './consent.ts';
-import { contactFields, identified, type UpsertContact } from './contact.ts';
+import { contactFields, invalidNumberMessage, type UpsertContact } from './contact.ts';
 import { normaliseWhatsAppNumber } from './phone-number.ts';
 import type { FieldError } from './problems.ts';
 
@@ -64,26 +64,28 @@ export function importRow(record: Record<string, unknown>, options: ImportOption
     : Object.keys(record).filter((column) => !mappedColumns(options).includes(column));
   const attributes = Object.fromEntries(attributeColumns.filter((c) => record[c] !== undefined && record[c] !== '').map((c) => [c, record[c]]));
   const phone = record[options.phoneColumn];
-  const contact: UpsertContact = {
-    ...(text(phone) !== undefined ? { whatsappNumber: text(phone)!.startsWith('+') || text(phone)!.startsWith('00') ? text(phone)! : `+${text(phone)!}` } : {}),
+  const phoneText = text(phone);
+  // The number is parsed once (libphonenumber is most of a row's cost) and stored as E.164 from here on.
+  const whatsappNumber = phoneText === undefined ? undefined : normaliseWhatsAppNumber(phoneText.startsWith('+') || phoneText.startsWith('00') ? phoneText : `+${phoneText}`);
+  if (phone !== undefined && typeof phone !== 'string' && typeof phone !== 'number') errors.push({ field: options.phoneColumn, message: 'must be a phone number' });
+  else if (phoneText !== undefined && whatsappNumber === undefined) errors.push({ field: options.phoneColumn, message: invalidNumberMessage });
+  const fields: UpsertContact = {
     ...(text(record[options.externalIdColumn]) !== undefined ? { externalId: text(record[options.externalIdColumn])! } : {}),
     ...(text(record[options.nameColumn]) !== undefined ? { displayName: text(record[options.nameColumn])! } : {}),
     ...(text(record[options.timeZoneColumn]) !== undefined ? { timeZone: text(record[options.timeZoneColumn])! } : {}),
     ...(text(record[options.localeColumn]) !== undefined ? { locale: text(record[options.localeColumn])! } : {}),
     ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
   };
-  if (phone !== undefined && typeof phone !== 'string' && typeof phone !== 'number') errors.push({ field: options.phoneColumn, message: 'must be a phone number' });
-  const parsed = contactFields.safeParse(contact);
+  const parsed = contactFields.safeParse(fields);
   if (!parsed.success) {
-    const column: Record<string, string> = { whatsappNumber: options.phoneColumn, externalId: options.externalIdColumn, displayName: options.nameColumn, timeZone: options.timeZoneColumn, locale: options.localeColumn };
+    const column: Record<string, string> = { externalId: options.externalIdColumn, displayName: options.nameColumn, timeZone: options.timeZoneColumn, locale: options.localeColumn };
     for (const issue of parsed.error.issues) errors.push({ field: column[String(issue.path[0])] ?? String(issue.path[0]), message: issue.message });
   }
-  if (!identified(contact)) errors.push({ field: options.phoneColumn, message: `needs a "${options.phoneColumn}" or an "${options.externalIdColumn}" value` });
+  if (phoneText === undefined && fields.externalId === undefined) errors.push({ field: options.phoneColumn, message: `needs a "${options.phoneColumn}" or an "${options.externalIdColumn}" value` });
   const rawConsent = record[options.consentColumn];
   const consent = text(rawConsent) === undefined ? undefined : parseSubscriptionFlag(typeof rawConsent === 'boolean' ? rawConsent : text(rawConsent));
   if (text(rawConsent) !== undefined && consent === undefined) errors.push({ field: options.consentColumn, message: 'must be true or false' });
   if (errors.length > 0) return { errors };
-  // Stored as E.164 from here on: the importer does not parse the number again.
-  if (contact.whatsappNumber !== undefined) contact.whatsappNumber = normaliseWhatsAppNumber(contact.whatsappNumber)!;
+  const contact = whatsappNumber === undefined ? fields : { ...fields, whatsappNumber };
   return { contact, consent };
 }

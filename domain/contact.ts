@@ -20,10 +20,12 @@ function isTimeZone(zone: string): boolean {
   return known;
 }
 
+export const invalidNumberMessage = 'must be a valid phone number in international format';
+
 const timeZone = z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/London');
 
 export const contactFields = z.object({
-  whatsappNumber: z.string().max(32).refine((value) => normaliseWhatsAppNumber(value) !== undefined, 'must be a valid phone number in international format').optional(),
+  whatsappNumber: z.string().max(32).refine((value) => normaliseWhatsAppNumber(value) !== undefined, invalidNumberMessage).optional(),
   externalId: z.string().min(1).max(200).optional().describe('Your id for the person (CleverTap identity or object id).'),
   displayName: z.string().max(200).optional(),
   locale: z.string().regex(/^[a-z]{2,3}([_-][A-Za-z]{2,4})?$/, 'must be a locale such as en or pt_BR').optional(),

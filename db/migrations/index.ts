@@ -7,6 +7,7 @@ import * as webhooks from './0002_webhooks.ts';
 import * as templates from './0003_templates.ts';
 import * as contacts from './0004_contacts.ts';
 import * as inbound from './0005_inbound.ts';
+import * as consentOnContacts from './0006_consent_on_contacts.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_senders': senders,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0003_templates': templates,
   '0004_contacts': contacts,
   '0005_inbound': inbound,
+  '0006_consent_on_contacts': consentOnContacts,
 };

@@ -79,8 +79,42 @@ describe('consent', () => {
     expect(history).toHaveLength(40);
     const lastOf = (scope: string) => history.filter((e) => e.scope === scope).at(-1)!.granted;
     expect((await repository.get(contact.contactId)).consent).toEqual({ MARKETING: lastOf('MARKETING'), UTILITY: lastOf('UTILITY') });
-    const derived = await sql<{ scope: string; consent_event_id: string }>`select scope, consent_event_id from contact_consents where contact_id = ${contact.contactId}`.execute(fixture.database.db);
-    for (const row of derived.rows) expect(String(row.consent_event_id)).toBe(history.filter((e) => e.scope === row.scope).at(-1)!.consentEventId);
+    const derived = await sql<{ marketing_consent_at: Date; utility_consent_at: Date }>`select marketing_consent_at, utility_consent_at from contacts where contact_id = ${contact.contactId}`.execute(fixture.database.db);
+    expect(derived.rows[0]!.marketing_consent_at.toISOString()).toBe(history.filter((e) => e.scope === 'MARKETING').at(-1)!.effectiveAt);
+    expect(derived.rows[0]!.utility_consent_at.toISOString()).toBe(history.filter((e) => e.scope === 'UTILITY').at(-1)!.effectiveAt);
+  });
+
+  it('a grant made earlier but applied later is recorded without overriding a newer withdrawal', async () => {
+    const contact = (await post('/v1/contacts', { whatsappNumber: number() })).json();
+    const repository = new ContactsRepository(fixture.database.db);
+    const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
+    await repository.recordConsent(contact.contactId, [{ scope: 'MARKETING', granted: false, source: 'keyword', proof: 'STOP', effectiveAt: minutesAgo(1) }]);
+    // A START sent before the STOP, delivered late.
+    await repository.recordConsent(contact.contactId, [{ scope: 'MARKETING', granted: true, source: 'keyword', proof: 'START', effectiveAt: minutesAgo(5) }]);
+    expect((await repository.get(contact.contactId)).consent.MARKETING).toBe(false);
+    expect((await repository.consentHistory(contact.contactId)).map((e) => e.proof)).toEqual(['STOP', 'START']);
+    // A withdrawal applies however late it arrives.
+    await repository.recordConsent(contact.contactId, [{ scope: 'UTILITY', granted: true, source: 'api' }]);
+    await repository.recordConsent(contact.contactId, [{ scope: 'UTILITY', granted: false, source: 'keyword', effectiveAt: minutesAgo(10) }]);
+    expect((await repository.get(contact.contactId)).consent.UTILITY).toBe(false);
+    // A statement claiming to come from the future counts as made now: a later grant still applies.
+    await repository.recordConsent(contact.contactId, [{ scope: 'MARKETING', granted: false, source: 'provider-preference', effectiveAt: new Date(Date.now() + 3600_000) }]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await repository.recordConsent(contact.contactId, [{ scope: 'MARKETING', granted: true, source: 'api' }]);
+    expect((await repository.get(contact.contactId)).consent.MARKETING).toBe(true);
+  });
+
+  it('a new number for a contact found by external id does not inherit the old number\'s consent', async () => {
+    const [oldNumber, newNumber] = [number(), number()];
+    const created = (await post('/v1/contacts', { whatsappNumber: oldNumber, externalId: `crm-${oldNumber}`, consent: { marketing: true, utility: true } })).json();
+    const moved = await post('/v1/contacts', { whatsappNumber: newNumber, externalId: `crm-${oldNumber}` });
+    expect(moved.json()).toMatchObject({ contactId: created.contactId, whatsappNumber: newNumber, consent: { MARKETING: false, UTILITY: false } });
+    const history = await new ContactsRepository(fixture.database.db).consentHistory(created.contactId);
+    expect(history.slice(-2).map((e) => [e.granted, e.source])).toEqual([[false, 'api'], [false, 'api']]);
+    expect(history.at(-1)!.proof).toContain(`from ${oldNumber} to ${newNumber}`);
+    // Consent stated in the same request applies to the new number.
+    const regranted = await post('/v1/contacts', { whatsappNumber: number(), externalId: `crm-${oldNumber}`, consent: { marketing: true } });
+    expect(regranted.json().consent).toEqual({ MARKETING: true, UTILITY: false });
   });
 
   it('lists consented contacts a page at a time', async () => {

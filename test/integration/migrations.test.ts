@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { Migrator } from 'kysely/migration';
 import { describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../../db/database.ts';
 import { migrations } from '../../db/migrations/index.ts';
@@ -26,6 +27,35 @@ describe.each(targets)('migrations on %s', (kind) => {
       ]));
       const unique = await sql<{ indexdef: string }>`select indexdef from pg_indexes where tablename = 'senders'`.execute(database.db);
       expect(unique.rows.some((row) => /UNIQUE.*whatsapp_number/.test(row.indexdef))).toBe(true);
+    } finally {
+      await database.cleanup();
+    }
+  });
+
+  it.skipIf(kind === 'postgres' && !process.env.DATABASE_URL)('0006 moves the consent state onto the contact without losing any', async () => {
+    const database = await createTestDatabase({ kind, migrate: false });
+    try {
+      const migrator = new Migrator({ db: database.db, provider: { getMigrations: async () => migrations } });
+      expect((await migrator.migrateTo('0005_inbound')).error).toBeUndefined();
+      const [granted, revoked, silent] = ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003'];
+      await sql`insert into contacts (contact_id, whatsapp_number) values (${granted}, '+447911123001'), (${revoked}, '+447911123002'), (${silent}, '+447911123003')`.execute(database.db);
+      await sql`insert into consent_events (contact_id, scope, granted, source) values (${granted}, 'MARKETING', true, 'api'), (${revoked}, 'UTILITY', false, 'keyword')`.execute(database.db);
+      await sql`insert into contact_consents (contact_id, channel, scope, granted, consent_event_id, updated_at)
+        select contact_id, 'whatsapp', scope, granted, consent_event_id, recorded_at from consent_events`.execute(database.db);
+
+      expect(await migrateToLatest(database.db)).toContain('0006_consent_on_contacts');
+      const state = await sql<{ contact_id: string; marketing_consent: boolean | null; utility_consent: boolean | null; marketing_at: boolean; utility_at: boolean }>`
+        select contact_id, marketing_consent, utility_consent, marketing_consent_at is not null as marketing_at, utility_consent_at is not null as utility_at
+        from contacts order by contact_id`.execute(database.db);
+      expect(state.rows).toEqual([
+        { contact_id: granted, marketing_consent: true, utility_consent: null, marketing_at: true, utility_at: false },
+        { contact_id: revoked, marketing_consent: null, utility_consent: false, marketing_at: false, utility_at: true },
+        { contact_id: silent, marketing_consent: null, utility_consent: null, marketing_at: false, utility_at: false },
+      ]);
+      const events = await sql<{ same: boolean }>`select effective_at = recorded_at as same from consent_events`.execute(database.db);
+      expect(events.rows).toEqual([{ same: true }, { same: true }]);
+      const foreignKeys = await sql`select conname from pg_constraint where conrelid = 'consent_events'::regclass and contype = 'f'`.execute(database.db);
+      expect(foreignKeys.rows).toEqual([]);
     } finally {
       await database.cleanup();
     }
