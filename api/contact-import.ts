@@ -1,15 +1,22 @@
 // POST /v1/contacts/import: a CSV or NDJSON file streamed through the parser a
 // batch at a time (never held in memory), each row applied or reported by its
 // number. Mapped columns missing from a CSV header refuse the file up front.
+//
+// Three stages overlap, one batch each: the request thread parses the file,
+// a worker thread validates and normalises the rows parsed before (phone
+// numbers are most of the CPU), and the database writes the batch before that.
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { importOptionsSchema, importRow, missingColumns, scopesOf, type ImportOptions } from '../domain/contact-import.ts';
+import { Piscina } from 'piscina';
+import { importOptionsSchema, missingColumns, scopesOf, type ImportOptions, type MappedRow } from '../domain/contact-import.ts';
 import { Problem, ValidationProblem, type FieldError } from '../domain/problems.ts';
 import { ContactImporter, type NumberedRow } from '../db/contact-import.ts';
 import type { Db } from '../db/database.ts';
+import type { MapRowsTask } from './contact-import-worker.ts';
 import { commonProblemResponses, problemSchema } from './problem.ts';
 
 const BATCH_ROWS = 1000;
@@ -26,6 +33,8 @@ const importResult = z.object({
 }).meta({ id: 'ImportResult' });
 
 type Row = { row: number; record: Record<string, unknown> } | { row: number; error: FieldError };
+/** Parsed rows waiting for validation, with their row numbers. */
+interface RawBatch { rows: number[]; records: Record<string, unknown>[] }
 
 async function* csvRows(body: Readable, options: ImportOptions, given: Record<string, unknown>): AsyncGenerator<Row> {
   const skipped: Row[] = [];
@@ -66,6 +75,17 @@ async function* ndjsonRows(body: Readable): AsyncGenerator<Row> {
 }
 
 export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+  // One core stays with the request thread (and a local database); threads start with the first import and leave when idle.
+  const rowMappers = new Piscina<MapRowsTask, MappedRow[]>({
+    filename: new URL('./contact-import-worker.ts', import.meta.url).href,
+    minThreads: 0,
+    maxThreads: Math.min(4, Math.max(1, availableParallelism() - 1)),
+    idleTimeout: 30_000,
+    // A thread holds one batch at a time: a small heap keeps a million-row import within its memory bound.
+    resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 },
+  });
+  app.addHook('onClose', () => rowMappers.destroy());
+
   // The body is handed over as a stream: files of a million rows never sit in memory.
   app.addContentTypeParser(['text/csv', 'application/x-ndjson', 'application/ndjson'], (_request, payload, done) => done(null, payload));
 
@@ -92,21 +112,31 @@ export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       if (result.errors.length < REPORTED_ERRORS) result.errors.push({ row, errors });
       else result.errorsTruncated = true;
     };
-    // One batch is written while the next is parsed: the database and the parser work at the same time,
-    // and at most two batches are ever in memory.
-    let writing: Promise<void> = Promise.resolve();
-    const flush = async (batch: NumberedRow[]) => {
-      await writing;
-      writing = importer.importBatch(batch).then((outcome) => {
-        result.created += outcome.created;
-        result.updated += outcome.updated;
-        if (outcome.replayed) result.replayedBatches++;
-        for (const { row, errors } of outcome.errors) reject(row, errors);
-      });
-      // Observed at the next flush or at the end; until then a failure must not count as unhandled.
-      writing.catch(() => undefined);
+    let previous: Promise<void> = Promise.resolve();
+    const submit = async (batch: RawBatch) => {
+      const mapping = rowMappers.run({ records: batch.records, options });
+      mapping.catch(() => undefined); // observed below, after the previous batch
+      const before = previous;
+      previous = (async () => {
+        const mapped = await mapping;
+        await before; // written in file order: a later row about the same contact wins
+        const valid: NumberedRow[] = [];
+        mapped.forEach((outcome, i) => {
+          if ('errors' in outcome) reject(batch.rows[i]!, outcome.errors);
+          else valid.push({ row: batch.rows[i]!, data: outcome });
+        });
+        const written = await importer.importBatch(valid);
+        result.created += written.created;
+        result.updated += written.updated;
+        if (written.replayed) result.replayedBatches++;
+        for (const { row, errors } of written.errors) reject(row, errors);
+      })();
+      // Observed at the next submit or at the end; until then a failure must not count as unhandled.
+      previous.catch(() => undefined);
+      // Bounded memory: the parser goes on only once the batch before this one is written.
+      await before;
     };
-    let batch: NumberedRow[] = [];
+    let batch: RawBatch = { rows: [], records: [] };
     try {
       for await (const item of rows) {
         result.rows++;
@@ -114,18 +144,17 @@ export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
           reject(item.row, [item.error]);
           continue;
         }
-        const mapped = importRow(item.record, options);
-        if ('errors' in mapped) reject(item.row, mapped.errors);
-        else batch.push({ row: item.row, data: mapped });
-        if (batch.length >= BATCH_ROWS) {
-          await flush(batch);
-          batch = [];
+        batch.rows.push(item.row);
+        batch.records.push(item.record);
+        if (batch.records.length >= BATCH_ROWS) {
+          await submit(batch);
+          batch = { rows: [], records: [] };
         }
       }
-      await flush(batch);
-      await writing;
+      if (batch.records.length > 0) await submit(batch);
+      await previous;
     } catch (error) {
-      await writing.catch(() => undefined);
+      await previous.catch(() => undefined);
       if (error instanceof Problem) throw error;
       // csv-parse wraps errors thrown from the header callback.
       const cause = (error as { cause?: unknown }).cause;

@@ -56,8 +56,10 @@ function text(value: unknown): string | undefined {
   return string === '' ? undefined : string;
 }
 
+export type MappedRow = ImportedRow | { errors: FieldError[] };
+
 /** One row: a contact and its consent, or every reason it is refused. */
-export function importRow(record: Record<string, unknown>, options: ImportOptions): ImportedRow | { errors: FieldError[] } {
+export function importRow(record: Record<string, unknown>, options: ImportOptions): MappedRow {
   const errors: FieldError[] = [];
   const attributeColumns = options.attributeColumns
     ? options.attributeColumns.split(',').map((c) => c.trim()).filter(Boolean)

@@ -42,7 +42,7 @@ async function run(label: string, databaseUrl: string | undefined, rows: number)
   delete env.DATABASE_URL;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   // The heap settings of `npm run api`: without them V8 lets a streaming import's garbage pile up to ~450 MB before collecting.
-  const server = spawn(process.execPath, ['--max-semi-space-size=32', '--max-old-space-size=192', join(projectRoot, 'scripts', 'bench', 'import-server.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, ['--max-semi-space-size=16', '--max-old-space-size=192', join(projectRoot, 'scripts', 'bench', 'import-server.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(server.stdout, 'data')) as [Buffer];
   const url = line.toString().trim();
   const startRss = statusKb(server.pid!, 'VmRSS');
