@@ -132,6 +132,25 @@ export interface ConsentEventsTable {
   effective_at: ColumnType<Date, Date | undefined, never>;
 }
 
+export interface PortfolioQuotasTable {
+  portfolio_id: string;
+  messaging_limit: number | null;
+  allowance: number | null;
+  sending_allowed: boolean;
+  reason: string | null;
+  window_ms: number;
+  service_window_ms: number;
+  updated_at: Date;
+}
+
+export interface QuotaLedgerTable {
+  portfolio_id: string;
+  recipient: string;
+  sender_id: string | null;
+  consumer: string;
+  counted_at: Date;
+}
+
 export type ContactRow = Selectable<ContactsTable>;
 
 export interface Database {
@@ -144,6 +163,8 @@ export interface Database {
   webhook_events: WebhookEventsTable;
   message_statuses: MessageStatusesTable;
   inbound_messages: InboundMessagesTable;
+  portfolio_quotas: PortfolioQuotasTable;
+  quota_ledger: QuotaLedgerTable;
 }
 
 export type SenderRow = Selectable<SendersTable>;

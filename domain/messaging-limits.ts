@@ -248,12 +248,16 @@ export function allocateQuota<T>(request: QuotaRequest<T>): QuotaAnswer<T> {
   const seen = new Set<T>();
   // A held portfolio sends nothing through campaigns, not even to open windows: quality is what is at stake.
   if (!request.decision.sendingAllowed) return { ...answer, deferred: [...new Set(request.recipients)] };
-  let remaining = request.decision.allowance === null ? Infinity : Math.max(0, request.decision.allowance - request.used);
+  const { allowance } = request.decision;
+  let remaining = allowance === null ? Infinity : Math.max(0, allowance - request.used);
+  // A repeat adds no one to the window ending now, but keeps its recipient in later windows: it is only free
+  // while the window is within the allowance (a lowered allowance must not be outlived by a chain of repeats).
+  const repeatsAllowed = allowance === null || request.used <= allowance;
   for (const recipient of request.recipients) {
     if (seen.has(recipient)) continue;
     seen.add(recipient);
     if (request.inServiceWindow.has(recipient)) answer.free.push(recipient);
-    else if (request.counted.has(recipient)) answer.counted.push(recipient);
+    else if (request.counted.has(recipient)) (repeatsAllowed ? answer.counted : answer.deferred).push(recipient);
     else if (remaining > 0) {
       remaining--;
       answer.counted.push(recipient);

@@ -8,6 +8,7 @@ import * as templates from './0003_templates.ts';
 import * as contacts from './0004_contacts.ts';
 import * as inbound from './0005_inbound.ts';
 import * as consentOnContacts from './0006_consent_on_contacts.ts';
+import * as quota from './0007_quota.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_senders': senders,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0004_contacts': contacts,
   '0005_inbound': inbound,
   '0006_consent_on_contacts': consentOnContacts,
+  '0007_quota': quota,
 };

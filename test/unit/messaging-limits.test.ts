@@ -109,6 +109,12 @@ describe('allocating quota', () => {
     expect(allocateQuota({ recipients: ['a', 'b', 'a'], counted: new Set(['a']), inServiceWindow: new Set(['b']), used: 0, decision: { sendingAllowed: false, allowance: 0, reason: 'RED' } }))
       .toEqual({ counted: [], free: [], deferred: ['a', 'b'] });
   });
+  it('defers repeats too while a lowered allowance is exceeded by the window', () => {
+    expect(allocateQuota({ recipients: ['a', 'b'], counted: new Set(['a']), inServiceWindow: new Set(), used: 4, decision: allowed }))
+      .toEqual({ counted: [], free: [], deferred: ['a', 'b'] });
+    expect(allocateQuota({ recipients: ['a', 'b'], counted: new Set(['a']), inServiceWindow: new Set(), used: 3, decision: allowed }))
+      .toEqual({ counted: ['a'], free: [], deferred: ['b'] });
+  });
   it('has no cap when unlimited', () => {
     expect(allocateQuota({ recipients: ['a', 'b'], counted: new Set(), inServiceWindow: new Set(), used: 1e9, decision: { sendingAllowed: true, allowance: null, reason: null } }).counted).toEqual(['a', 'b']);
   });
