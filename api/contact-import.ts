@@ -20,6 +20,8 @@ import type { MapRowsTask } from './contact-import-worker.ts';
 import { commonProblemResponses, problemSchema } from './problem.ts';
 
 const BATCH_ROWS = 1000;
+/** Wide rows make smaller batches: a batch's input never exceeds this, whatever the row count. */
+const BATCH_BYTES = 4 * 1024 * 1024;
 const REPORTED_ERRORS = 1000;
 
 const importResult = z.object({
@@ -32,9 +34,10 @@ const importResult = z.object({
   errorsTruncated: z.boolean().describe(`Only the first ${REPORTED_ERRORS} rejected rows are listed.`),
 }).meta({ id: 'ImportResult' });
 
-type Row = { row: number; record: Record<string, unknown> } | { row: number; error: FieldError };
+/** A parsed row and the bytes of input it took, or why it could not be parsed. */
+type Row = { row: number; record: Record<string, unknown>; bytes: number } | { row: number; error: FieldError };
 /** Parsed rows waiting for validation, with their row numbers. */
-interface RawBatch { rows: number[]; records: Record<string, unknown>[] }
+interface RawBatch { rows: number[]; records: Record<string, unknown>[]; bytes: number }
 
 async function* csvRows(body: Readable, options: ImportOptions, given: Record<string, unknown>): AsyncGenerator<Row> {
   const skipped: Row[] = [];
@@ -52,9 +55,11 @@ async function* csvRows(body: Readable, options: ImportOptions, given: Record<st
   parser.on('skip', (error: { message: string; records?: number }) => {
     skipped.push({ row: (error.records ?? 0) + 1, error: { field: 'row', message: `malformed CSV: ${error.message}` } });
   });
-  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, unknown>; info: { records: number } }>) {
+  let consumed = 0;
+  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, unknown>; info: { records: number; bytes: number } }>) {
     yield* skipped.splice(0);
-    yield { row: info.records, record };
+    yield { row: info.records, record, bytes: info.bytes - consumed };
+    consumed = info.bytes;
   }
   yield* skipped.splice(0);
 }
@@ -67,7 +72,7 @@ async function* ndjsonRows(body: Readable): AsyncGenerator<Row> {
     try {
       const value = JSON.parse(line) as unknown;
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-      yield { row, record: value as Record<string, unknown> };
+      yield { row, record: value as Record<string, unknown>, bytes: line.length };
     } catch {
       yield { row, error: { field: 'row', message: 'is not a JSON object' } };
     }
@@ -75,14 +80,15 @@ async function* ndjsonRows(body: Readable): AsyncGenerator<Row> {
 }
 
 export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
-  // One core stays with the request thread (and a local database); threads start with the first import and leave when idle.
+  // One core stays with the request thread (and a local database). One thread always runs, so a crashed
+  // thread (a batch too big for its heap) is replaced while other batches wait for it.
   const rowMappers = new Piscina<MapRowsTask, MappedRow[]>({
     filename: new URL('./contact-import-worker.ts', import.meta.url).href,
-    minThreads: 0,
+    minThreads: 1,
     maxThreads: Math.min(4, Math.max(1, availableParallelism() - 1)),
     idleTimeout: 30_000,
-    // A thread holds one batch at a time: a small heap keeps a million-row import within its memory bound.
-    resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 },
+    // A thread holds one batch (at most BATCH_BYTES of input) at a time: a small heap keeps a million-row import within its memory bound.
+    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
   });
   app.addHook('onClose', () => rowMappers.destroy());
 
@@ -113,8 +119,10 @@ export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       else result.errorsTruncated = true;
     };
     let previous: Promise<void> = Promise.resolve();
+    // A failed import withdraws its batches still queued for a thread.
+    const abandon = new AbortController();
     const submit = async (batch: RawBatch) => {
-      const mapping = rowMappers.run({ records: batch.records, options });
+      const mapping = rowMappers.run({ records: batch.records, options }, { signal: abandon.signal });
       mapping.catch(() => undefined); // observed below, after the previous batch
       const before = previous;
       previous = (async () => {
@@ -136,7 +144,7 @@ export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
       // Bounded memory: the parser goes on only once the batch before this one is written.
       await before;
     };
-    let batch: RawBatch = { rows: [], records: [] };
+    let batch: RawBatch = { rows: [], records: [], bytes: 0 };
     try {
       for await (const item of rows) {
         result.rows++;
@@ -146,14 +154,16 @@ export const contactImportRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app
         }
         batch.rows.push(item.row);
         batch.records.push(item.record);
-        if (batch.records.length >= BATCH_ROWS) {
+        batch.bytes += item.bytes;
+        if (batch.records.length >= BATCH_ROWS || batch.bytes >= BATCH_BYTES) {
           await submit(batch);
-          batch = { rows: [], records: [] };
+          batch = { rows: [], records: [], bytes: 0 };
         }
       }
       if (batch.records.length > 0) await submit(batch);
       await previous;
     } catch (error) {
+      abandon.abort();
       await previous.catch(() => undefined);
       if (error instanceof Problem) throw error;
       // csv-parse wraps errors thrown from the header callback.

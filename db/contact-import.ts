@@ -72,10 +72,11 @@ export class ContactImporter {
       // A withdrawal always applies; a grant only if no newer statement holds the state.
       const applies = sql`excluded.${state} is not null and (not excluded.${state} or contacts.${at} is null or contacts.${at} <= excluded.${at})`;
       return sql`, ${state} = case when ${applies} then excluded.${state} else contacts.${state} end,
-                  ${at} = case when ${applies} then excluded.${at} else contacts.${at} end`;
+                  ${at} = case when not ${applies} then contacts.${at} when excluded.${state} then excluded.${at} else greatest(contacts.${at}, excluded.${at}) end`;
     });
     const stateColumns = sql.join(this.#scopes.flatMap((s) => [sql.ref(consentColumns[s].state), sql.ref(consentColumns[s].at)]));
-    const stateValues = sql.join(this.#scopes.flatMap(() => [sql`given`, sql`case when given is null then null else ${now}::timestamptz end`]));
+    // Consent times come from the database's clock, as appendConsent's do, so statements from every path compare fairly.
+    const stateValues = sql.join(this.#scopes.flatMap(() => [sql`given`, sql`case when given is null then null else now() end`]));
     const upsert = (conflictColumn: 'whatsapp_number' | 'external_id', keyed: boolean[]) => {
       const pick = <T>(values: T[]) => values.filter((_, i) => keyed[i]);
       return sql<{ contact_id: string; whatsapp_number: string | null; external_id: string | null; inserted: boolean }>`
@@ -123,7 +124,7 @@ export class ContactImporter {
       // The contact rows are locked by the upsert above until commit: the ledger and the state commit together.
       await sql`
         insert into consent_events (contact_id, scope, granted, source, proof, effective_at)
-        select contact, scope, granted, 'import', ${this.#proof}, ${now}
+        select contact, scope, granted, 'import', ${this.#proof}, now()
         from unnest(${ledger.contact}::uuid[], ${ledger.scope}::text[], ${ledger.granted}::boolean[]) as t(contact, scope, granted)`.execute(trx);
     }
     const created = upserted.filter((r) => r.inserted).length;

@@ -53,7 +53,8 @@ export async function appendConsent(trx: Transaction<Database>, contactId: strin
     .executeTakeFirstOrThrow();
   const { state, at } = consentColumns[change.scope];
   await trx.updateTable('contacts')
-    .set({ [state]: change.granted, [at]: event.effective_at })
+    // A withdrawal applied late keeps the newer time: an older grant arriving after it must still lose to the newest statement.
+    .set({ [state]: change.granted, [at]: change.granted ? sql<Date>`${event.effective_at}::timestamptz` : sql<Date>`greatest(${sql.ref(at)}, ${event.effective_at}::timestamptz)` })
     .where('contact_id', '=', contactId)
     // A withdrawal always applies (erring towards not messaging is the lawful side); a grant only if no newer statement holds the state.
     .where((eb) => change.granted ? eb.or([eb(at, 'is', null), eb(at, '<=', event.effective_at)]) : eb.lit(true))

@@ -93,6 +93,10 @@ describe('consent', () => {
     await repository.recordConsent(contact.contactId, [{ scope: 'MARKETING', granted: true, source: 'keyword', proof: 'START', effectiveAt: minutesAgo(5) }]);
     expect((await repository.get(contact.contactId)).consent.MARKETING).toBe(false);
     expect((await repository.consentHistory(contact.contactId)).map((e) => e.proof)).toEqual(['STOP', 'START']);
+    // A late older withdrawal does not lower the bar for a later-arriving grant older than the newest statement.
+    await repository.recordConsent(contact.contactId, [{ scope: 'MARKETING', granted: false, source: 'keyword', proof: 'STOP at -10', effectiveAt: minutesAgo(10) }]);
+    await repository.recordConsent(contact.contactId, [{ scope: 'MARKETING', granted: true, source: 'keyword', proof: 'START at -3', effectiveAt: minutesAgo(3) }]);
+    expect((await repository.get(contact.contactId)).consent.MARKETING).toBe(false);
     // A withdrawal applies however late it arrives.
     await repository.recordConsent(contact.contactId, [{ scope: 'UTILITY', granted: true, source: 'api' }]);
     await repository.recordConsent(contact.contactId, [{ scope: 'UTILITY', granted: false, source: 'keyword', effectiveAt: minutesAgo(10) }]);

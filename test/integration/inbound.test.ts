@@ -123,9 +123,11 @@ describe('Meta user_preferences', () => {
   it('a marketing stop inside WhatsApp revokes MARKETING only; resume grants it again', async () => {
     const number = customer();
     await fixture.api.request({ method: 'POST', url: '/v1/contacts', payload: { whatsappNumber: number, consent: { marketing: true, utility: true } } });
+    // Meta's times are whole seconds; the stop and the resume come a second apart (times ahead of the clock count as now).
+    const second = Math.floor(Date.now() / 1000);
     const event = (value: 'stop' | 'resume') => JSON.stringify({
       object: 'whatsapp_business_account',
-      entry: [{ id: '1234', time: Math.floor(Date.now() / 1000), changes: [{ field: 'user_preferences', value: { messaging_product: 'whatsapp', user_preferences: [{ wa_id: number.slice(1), category: 'marketing_messages', value, timestamp: Math.floor(Date.now() / 1000) }] } }] }],
+      entry: [{ id: '1234', time: Math.floor(Date.now() / 1000), changes: [{ field: 'user_preferences', value: { messaging_product: 'whatsapp', user_preferences: [{ wa_id: number.slice(1), category: 'marketing_messages', value, timestamp: second + (value === 'stop' ? 1 : 2) }] } }] }],
     });
     const post = (body: string) => fixture.api.app.inject({ method: 'POST', url: '/webhooks/meta', payload: body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': metaSignature(body, appSecret) } });
     expect((await post(event('stop'))).json()).toEqual({ received: true, forwarded: 1 });
