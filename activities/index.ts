@@ -3,10 +3,12 @@
 // external effect is keyed by a business id, never by Temporal's run or attempt.
 import type { Db } from '../db/database.ts';
 import type { SecretBox } from '../db/secret-box.ts';
+import { QuotaLedger } from '../db/quota.ts';
 import { SendersRepository } from '../db/senders.ts';
 import { TemplatesRepository } from '../db/templates.ts';
 import { createMessageActivities } from './messages.ts';
 import { createTemplateActivities, type TemplateActivityDependencies } from './templates.ts';
+import { createWarmupActivities } from './warmup.ts';
 
 export interface ActivityDependencies {
   db: Db;
@@ -23,6 +25,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createTemplateActivities({ senders, templates, vonage: deps.vonage, ...deps.testHooks }),
     ...createMessageActivities({ senders, vonage: deps.vonage }),
+    ...createWarmupActivities({ quota: new QuotaLedger(deps.db) }),
   };
 }
 
