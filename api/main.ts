@@ -21,6 +21,7 @@ const app = await buildApi({
   meta: { appSecret: config.META_APP_SECRET, verifyToken: config.META_VERIFY_TOKEN },
   approvalTiming: approvalTimingFrom(config),
   keywords: keywordsFrom(config),
+  timeScale: config.TIME_SCALE,
   temporal,
 });
 await app.listen({ host: config.API_HOST, port: config.API_PORT });

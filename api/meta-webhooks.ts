@@ -1,8 +1,9 @@
-// POST /webhooks/meta: Meta's message_template_status_update events, for
-// setups where Meta's webhooks reach us (Vonage may not forward them). Signed
-// by Meta with the app secret (X-Hub-Signature-256). Each event is forwarded
-// to the template's approval workflow as a signal; the workflow decides what
-// is new, duplicate or stale. GET answers Meta's subscription handshake.
+// POST /webhooks/meta: Meta's webhooks, for setups where they reach us (Vonage
+// may not forward them). Signed by Meta with the app secret
+// (X-Hub-Signature-256). Template status events go to the template's approval
+// workflow, limit/quality/restriction events to the portfolio's warm-up
+// governor, both as signals: the workflow decides what is new, duplicate or
+// stale. user_preferences change consent. GET answers the subscription handshake.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -11,6 +12,10 @@ import { Problem } from '../domain/problems.ts';
 import { templateStatusFromMetaEvent, templateWorkflowId } from '../domain/template.ts';
 import type { TemplatesRepository } from '../db/templates.ts';
 import type { ContactsRepository } from '../db/contacts.ts';
+import type { SendersRepository } from '../db/senders.ts';
+import { limitEventFromMetaChange } from '../domain/meta-limit-events.ts';
+import { portfolioObserved } from '../workflows/warmup-messages.ts';
+import { warmupWorkflowId } from './warmups.ts';
 import { normaliseWhatsAppNumber } from '../domain/phone-number.ts';
 import { templateStatusUpdate, type TemplateStatusUpdate } from '../workflows/template-messages.ts';
 import { problemSchema, sendProblem } from './problem.ts';
@@ -19,6 +24,7 @@ import { keepRawJsonBody, type RawBodyRequest } from './raw-body.ts';
 export interface MetaWebhookOptions {
   templates: TemplatesRepository;
   contacts: ContactsRepository;
+  senders: SendersRepository;
   temporal: Client;
   /** Meta app secret; without it every event is refused. */
   appSecret: string | undefined;
@@ -71,8 +77,29 @@ const userPreferencesValue = z.looseObject({
   })),
 });
 
-export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = async (app, { templates, contacts, temporal, appSecret, verifyToken }) => {
+export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = async (app, { templates, contacts, senders, temporal, appSecret, verifyToken }) => {
   keepRawJsonBody(app);
+
+  /** A limit, quality or restriction change → the portfolio's governor; 0 when no governor runs for it. */
+  async function forwardLimitEvent(field: string, value: unknown, entryId: string, observedAtMs: number): Promise<number> {
+    const event = limitEventFromMetaChange(field, value, entryId);
+    if (!event) return 0;
+    const number = event.displayPhoneNumber ? normaliseWhatsAppNumber(event.displayPhoneNumber) : undefined;
+    const portfolioId = (number ? await senders.portfolioOf({ whatsappNumber: number }) : undefined) ?? await senders.portfolioOf({ wabaId: event.wabaId });
+    if (!portfolioId) return 0;
+    try {
+      await temporal.workflow.getHandle(warmupWorkflowId(portfolioId)).signal(portfolioObserved, {
+        ...(event.limit !== undefined ? { limit: event.limit } : {}),
+        ...(event.quality ? { quality: event.quality } : {}),
+        ...(event.restricted !== undefined ? { restricted: event.restricted } : {}),
+        observedAtMs, source: 'webhook', event: event.event,
+      });
+      return 1;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return 0;
+      throw error;
+    }
+  }
 
   /** Marketing stop/resume → the MARKETING scope, source provider-preference; the contact is created if unknown. */
   async function applyUserPreferences(value: unknown): Promise<number> {
@@ -111,7 +138,7 @@ export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = asyn
 
   app.post('/webhooks/meta', {
     schema: {
-      summary: 'Template status events from Meta',
+      summary: 'Meta events: template status, limit/quality/restriction, user preferences',
       description: 'Signed with the Meta app secret: X-Hub-Signature-256: sha256=<HMAC of the body>.',
       tags: ['webhooks'],
       body: metaEvent,
@@ -131,6 +158,10 @@ export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = asyn
       for (const change of entry.changes) {
         if (change.field === 'user_preferences') {
           forwarded += await applyUserPreferences(change.value);
+          continue;
+        }
+        if (change.field !== 'message_template_status_update') {
+          forwarded += await forwardLimitEvent(change.field, change.value, entry.id, eventTimeMs(entry.time));
           continue;
         }
         if (change.field !== 'message_template_status_update') continue;

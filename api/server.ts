@@ -27,6 +27,7 @@ import { metaWebhookRoutes } from './meta-webhooks.ts';
 import { templateRoutes } from './templates.ts';
 import { contactRoutes } from './contacts.ts';
 import { contactImportRoutes } from './contact-import.ts';
+import { warmupRoutes } from './warmups.ts';
 import { ContactsRepository } from '../db/contacts.ts';
 import type { KeywordSettings, Reaction } from '../domain/inbound.ts';
 import { startReactions } from './reactions.ts';
@@ -46,6 +47,8 @@ export interface ApiDependencies {
   approvalTiming?: Partial<ApprovalTiming>;
   /** Opt-out/opt-in keywords and the confirmation text; the defaults otherwise. */
   keywords?: KeywordSettings;
+  /** Passed to every warm-up governor the API starts: shortens its windows for demos (TIME_SCALE). */
+  timeScale?: number;
   /** Where the API starts workflows; the engine's queue unless a test isolates itself. */
   taskQueue?: string;
   logLevel?: string;
@@ -109,7 +112,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     await events.markReacted(eventId);
   };
   await app.register(vonageWebhookRoutes, { senders, events, react });
-  await app.register(metaWebhookRoutes, { templates, contacts, temporal: deps.temporal, appSecret: deps.meta?.appSecret, verifyToken: deps.meta?.verifyToken });
+  await app.register(metaWebhookRoutes, { templates, contacts, senders, temporal: deps.temporal, appSecret: deps.meta?.appSecret, verifyToken: deps.meta?.verifyToken });
   // Events stored but not applied (or whose replies were not handed over): after a crash, a failed
   // apply or Temporal being away. Finished at start, then every minute.
   const finishPending = () => (async () => {
@@ -127,6 +130,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     await v1.register(senderRoutes, { senders });
     await v1.register(contactRoutes, { contacts });
     await v1.register(contactImportRoutes, { db: deps.db });
+    await v1.register(warmupRoutes, { senders, temporal: deps.temporal, taskQueue: deps.taskQueue ?? taskQueues.engine, timeScale: deps.timeScale ?? 1 });
     await v1.register(templateRoutes, { templates, senders, temporal: deps.temporal, taskQueue: deps.taskQueue ?? taskQueues.engine, ...(deps.approvalTiming ? { approvalTiming: deps.approvalTiming } : {}) });
   });
 

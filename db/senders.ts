@@ -206,6 +206,19 @@ export class SendersRepository {
   }
 
   /** Every WhatsApp number (Vonage digits) registered under this API key or application id. */
+  /** The numbers of a business portfolio (they share its messaging limit), and the WABA they belong to. */
+  async portfolioNumbers(portfolioId: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('senders').select('whatsapp_number').where('portfolio_id', '=', portfolioId).orderBy('created_at').execute();
+    return rows.map((row) => row.whatsapp_number);
+  }
+
+  /** The portfolio a provider event names, by WABA id or by one of its numbers. */
+  async portfolioOf(by: { wabaId: string } | { whatsappNumber: string }): Promise<string | undefined> {
+    const query = this.#db.selectFrom('senders').select('portfolio_id').where('portfolio_id', 'is not', null);
+    const row = await ('wabaId' in by ? query.where('waba_id', '=', by.wabaId) : query.where('whatsapp_number', '=', by.whatsappNumber)).executeTakeFirst();
+    return row?.portfolio_id ?? undefined;
+  }
+
   async numbersSharingCredentials(apiKey: string | null, applicationId: string | null): Promise<string[]> {
     const rows = await this.#db.selectFrom('senders').select('whatsapp_number')
       .where((eb) => eb.or([eb('api_key', '=', apiKey ?? ''), eb('application_id', '=', applicationId ?? '')]))

@@ -20,6 +20,8 @@ const apiEnvSchema = z.object({
   OPT_OUT_KEYWORDS: z.string().optional(),
   OPT_IN_KEYWORDS: z.string().optional(),
   OPT_OUT_CONFIRMATION: z.string().min(1).max(4096).optional(),
+  /** Shortens the warm-up's windows and days (and the simulator's clock) for demos; production uses 1. */
+  TIME_SCALE: z.coerce.number().min(1).max(100_000).default(1),
 });
 
 const workerEnvSchema = z.object({

@@ -159,6 +159,7 @@ async function start(): Promise<void> {
     meta: { appSecret: apiConfig.META_APP_SECRET, verifyToken: apiConfig.META_VERIFY_TOKEN },
     approvalTiming: approvalTimingFrom(apiConfig),
     keywords: keywordsFrom(apiConfig),
+    timeScale: apiConfig.TIME_SCALE,
   });
   cleanups.push({ name: 'API', run: () => api.close() });
   await api.listen({ host: apiConfig.API_HOST, port: apiConfig.API_PORT });

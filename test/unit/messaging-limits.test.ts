@@ -5,6 +5,7 @@ import {
   allocateQuota, decideSending, defaultLadder, defaultRamp, limitAtLeast, limitFromProvider, limitWindows, nextRung,
   pacedTarget, qualityFromProvider, upgradeOutlook, upgradeThreshold, type GovernorView,
 } from '../../domain/messaging-limits.ts';
+import { limitEventFromMetaChange } from '../../domain/meta-limit-events.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -117,5 +118,29 @@ describe('allocating quota', () => {
   });
   it('has no cap when unlimited', () => {
     expect(allocateQuota({ recipients: ['a', 'b'], counted: new Set(), inServiceWindow: new Set(), used: 1e9, decision: { sendingAllowed: true, allowance: null, reason: null } }).counted).toEqual(['a', 'b']);
+  });
+});
+
+describe("Meta's limit events", () => {
+  it.each([
+    ['business_capability_update', { max_daily_conversations_per_business: 'TIER_2K', max_phone_numbers_per_business: 20 }, { limit: 2_000 }],
+    ['business_capability_update', { max_daily_conversation_per_phone: -1 }, { limit: null }],
+    ['phone_number_quality_update', { display_phone_number: '447911123456', event: 'UPGRADE', current_limit: 'TIER_10K' }, { limit: 10_000, displayPhoneNumber: '447911123456' }],
+    ['phone_number_quality_update', { display_phone_number: '447911123456', event: 'FLAGGED', current_limit: 'TIER_NOT_SET' }, { quality: 'RED' }],
+    ['phone_number_quality_update', { event: 'ONBOARDING', quality_rating: 'YELLOW' }, { quality: 'YELLOW' }],
+    ['account_alerts', { alert_type: 'ACCOUNT_RESTRICTED', entity_type: 'PHONE_NUMBER' }, { restricted: true }],
+    ['account_update', { event: 'ACCOUNT_RESTRICTION_LIFTED' }, { restricted: false }],
+  ])('%s %j says %j', (field, value, expected) => {
+    expect(limitEventFromMetaChange(field, value, '1234')).toMatchObject({ wabaId: '1234', ...expected });
+  });
+
+  it.each([
+    ['account_alerts', { alert_type: 'INCREASED_CAPABILITIES_ELIGIBILITY_DEFERRED' }],
+    ['phone_number_quality_update', { event: 'THROUGHPUT_UPGRADE' }],
+    ['business_capability_update', { max_daily_conversations_per_business: 'TIER_SOMETHING_NEW' }],
+    ['message_template_status_update', { event: 'APPROVED' }],
+    ['business_capability_update', 'not an object'],
+  ])('ignores %s %j (nothing the governor uses)', (field, value) => {
+    expect(limitEventFromMetaChange(field, value, '1234')).toBeUndefined();
   });
 });

@@ -37,7 +37,11 @@ class ScriptedMeta {
   ];
   cancelled = false;
 
-  constructor(private readonly env: () => TestWorkflowEnvironment) {}
+  readonly env: () => TestWorkflowEnvironment;
+
+  constructor(env: () => TestWorkflowEnvironment) {
+    this.env = env;
+  }
 
   #sum(fromMs: number, toMs: number) {
     return this.sends.filter((s) => s.atMs > fromMs && s.atMs <= toMs).reduce((total, s) => total + s.count, 0);
