@@ -145,7 +145,9 @@ export const warmupRoutes: FastifyPluginAsyncZod<WarmupRoutesOptions> = async (a
             if (cause instanceof WorkflowNotFoundError) throw new NotFoundProblem('Warm-up of portfolio', portfolioId);
             throw cause;
           });
-          throw new ConflictProblem(`the warm-up of portfolio ${portfolioId} has ended (${closed.status.name.toLowerCase()})`);
+          // Running after all: the update met the hand-over to a new run; ask the new run.
+          if (closed.status.name === 'RUNNING') await handle.executeUpdate(controlWarmup, { args: [control] });
+          else throw new ConflictProblem(`the warm-up of portfolio ${portfolioId} has ended (${closed.status.name.toLowerCase()})`);
         }
         // The workflow's validator refused: the message says why (already paused, cancelled…).
         if (error instanceof WorkflowUpdateFailedError) throw new ConflictProblem(error.cause?.message ?? error.message);

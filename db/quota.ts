@@ -60,7 +60,8 @@ export class QuotaLedger {
       updated_at: at,
     };
     await this.#db.insertInto('portfolio_quotas').values({ portfolio_id: portfolioId, ...row })
-      .onConflict((oc) => oc.column('portfolio_id').doUpdateSet(row)).execute();
+      // A retried, older write landing late never overwrites a newer decision.
+      .onConflict((oc) => oc.column('portfolio_id').doUpdateSet(row).where('portfolio_quotas.updated_at', '<=', at)).execute();
   }
 
   async policy(portfolioId: string): Promise<QuotaPolicy | undefined> {
@@ -72,13 +73,14 @@ export class QuotaLedger {
   }
 
   async reserve(request: QuotaRequest): Promise<QuotaGrant> {
-    const at = request.at ?? new Date();
     const recipients = [...new Set(request.recipients)];
     if (recipients.length === 0) return { counted: [], free: [], deferred: [], retryAt: null, reason: null };
     return this.#db.transaction().execute(async (trx) => {
       // One reservation at a time per portfolio: the lock is what makes the check-then-record safe.
       const policy = await trx.selectFrom('portfolio_quotas').selectAll().where('portfolio_id', '=', request.portfolioId).forUpdate().executeTakeFirst();
       if (!policy) return { counted: [], free: [], deferred: recipients, retryAt: null, reason: `no warm-up governs portfolio ${request.portfolioId}: start one (POST /v1/warmups)` };
+      // The time is read after the lock, from the database: a reservation that waited must count what the one before it recorded.
+      const at = request.at ?? (await sql<{ now: Date }>`select clock_timestamp() as now`.execute(trx)).rows[0]!.now;
       const windowStart = new Date(at.getTime() - policy.window_ms);
       const inWindow = trx.selectFrom('quota_ledger').where('portfolio_id', '=', request.portfolioId).where('counted_at', '>', windowStart).where('counted_at', '<=', at);
       const { used } = await inWindow.select(sql<number>`count(distinct recipient)::int`.as('used')).executeTakeFirstOrThrow();

@@ -127,10 +127,11 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
     if (observation.limit !== undefined && at >= state.observedAtMs.limit) {
       state.observedAtMs.limit = at;
       if (observation.limit !== state.limit) {
-        // A new rung (or a downgrade): pacing starts over on it.
+        // A new rung (or a downgrade): pacing starts over on it, with a whole first day.
         state.limit = observation.limit;
         state.dayOnRung = 0;
         state.rungSinceMs = Date.now();
+        state.dayStartedAtMs = Date.now();
         state.eligibleSinceMs = null;
       }
     }
@@ -146,12 +147,18 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
 
   const view = () => ({ status: state.status, limit: state.limit, quality: state.quality, restricted: state.restricted, dayOnRung: state.dayOnRung });
 
+  let publishedStatus: string | null = null;
   const publish = () => {
+    setDetails();
+    if (publishedStatus === state.status) return; // one search-attribute event per change, not per tick
+    publishedStatus = state.status;
     upsertSearchAttributes([
       { key: PortfolioId, value: state.portfolioId },
       { key: EngineStatus, value: state.status },
       ...(state.senderNumbers[0] ? [{ key: SenderNumber, value: state.senderNumbers[0] }] : []),
     ]);
+  };
+  const setDetails = () => {
     const limit = state.limit === null ? 'unlimited' : state.limit.toLocaleString('en');
     const allowance = state.decision.allowance === null ? 'no cap' : `${state.decision.allowance} / rolling window`;
     setCurrentDetails([
@@ -165,6 +172,8 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
   for (;;) {
     for (const observation of state.pending.splice(0)) apply(observation);
     if (state.status === 'WARMING' && limitAtLeast(state.limit, state.targetLimit)) state.status = 'WARM';
+    // Meta lowered a warm portfolio's limit: it is paced again from the new rung.
+    if (state.status === 'WARM' && !limitAtLeast(state.limit, state.targetLimit)) state.status = 'WARMING';
 
     state.decision = decideSending(view(), ramp);
     const usage = await syncPortfolioQuota({
@@ -181,6 +190,8 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
     publish();
 
     if (state.status === 'CANCELLED') {
+      // Cancelled while the tick's write was in flight: write the held policy before ending, or sends would go on.
+      if (!sameDecision(recorded, decideSending(view(), ramp))) continue;
       await condition(allHandlersFinished);
       return { status: state.status, limit: state.limit };
     }
