@@ -15,6 +15,8 @@ export interface ActivityDependencies {
   secrets: SecretBox;
   /** Where and how patiently Vonage is called (vonage/messenger.ts). */
   vonage: { apiHost: string; timeoutMs: number };
+  /** Meta's Graph API for the warm-up's limit and quality polls; unset = Meta's webhooks only. */
+  metaGraph?: { baseUrl: string; accessToken: string } | undefined;
   /** Test seams; never set in production. */
   testHooks?: Pick<TemplateActivityDependencies, 'afterProviderCreate'>;
 }
@@ -25,7 +27,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createTemplateActivities({ senders, templates, vonage: deps.vonage, ...deps.testHooks }),
     ...createMessageActivities({ senders, vonage: deps.vonage }),
-    ...createWarmupActivities({ quota: new QuotaLedger(deps.db) }),
+    ...createWarmupActivities({ quota: new QuotaLedger(deps.db), senders, metaGraph: deps.metaGraph }),
   };
 }
 

@@ -205,11 +205,16 @@ export class SendersRepository {
     return row?.sender_id;
   }
 
-  /** Every WhatsApp number (Vonage digits) registered under this API key or application id. */
-  /** The numbers of a business portfolio (they share its messaging limit), and the WABA they belong to. */
+  /** The numbers of a business portfolio (they share its messaging limit). */
   async portfolioNumbers(portfolioId: string): Promise<string[]> {
     const rows = await this.#db.selectFrom('senders').select('whatsapp_number').where('portfolio_id', '=', portfolioId).orderBy('created_at').execute();
     return rows.map((row) => row.whatsapp_number);
+  }
+
+  /** The WABAs of a business portfolio's numbers, where Meta reports their quality and the portfolio's limit. */
+  async portfolioWabaIds(portfolioId: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('senders').select('waba_id').distinct().where('portfolio_id', '=', portfolioId).where('waba_id', 'is not', null).orderBy('waba_id').execute();
+    return rows.map((row) => row.waba_id!);
   }
 
   /** The portfolio a provider event names, by WABA id or by one of its numbers. */
@@ -219,6 +224,7 @@ export class SendersRepository {
     return row?.portfolio_id ?? undefined;
   }
 
+  /** Every WhatsApp number (Vonage digits) registered under this API key or application id. */
   async numbersSharingCredentials(apiKey: string | null, applicationId: string | null): Promise<string[]> {
     const rows = await this.#db.selectFrom('senders').select('whatsapp_number')
       .where((eb) => eb.or([eb('api_key', '=', apiKey ?? ''), eb('application_id', '=', applicationId ?? '')]))

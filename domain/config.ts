@@ -33,6 +33,10 @@ const workerEnvSchema = z.object({
   VONAGE_API_HOST: z.url().default('https://api.nexmo.com'),
   /** Past this a send is ambiguous: reconciled through client_ref, never blindly resent. */
   VONAGE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Meta's Graph API, polled by the warm-up governor for limit and quality (Vonage may not forward Meta's webhooks). */
+  META_GRAPH_URL: z.url().default('https://graph.facebook.com/v23.0'),
+  /** A system-user token with whatsapp_business_management; without it the governor relies on webhooks alone. */
+  META_ACCESS_TOKEN: z.string().min(1).optional(),
 });
 
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
@@ -68,3 +72,8 @@ export function approvalTimingFrom(config: ApiConfig) {
   };
 }
 export const parseWorkerConfig = (env: Record<string, string | undefined>): WorkerConfig => parse(workerEnvSchema, env);
+
+/** Where the worker polls Meta, if it may. */
+export function metaGraphFrom(config: WorkerConfig): { baseUrl: string; accessToken: string } | undefined {
+  return config.META_ACCESS_TOKEN ? { baseUrl: config.META_GRAPH_URL, accessToken: config.META_ACCESS_TOKEN } : undefined;
+}

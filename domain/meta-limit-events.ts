@@ -45,3 +45,31 @@ export function limitEventFromMetaChange(field: string, rawValue: unknown, entry
   }
   return event.limit !== undefined || event.quality !== undefined || event.restricted !== undefined ? event : undefined;
 }
+
+/** One business number as Meta's Graph API lists it under a WABA (GET /{waba-id}/phone_numbers). */
+export interface GraphPhoneNumber {
+  display_phone_number?: string | undefined;
+  quality_rating?: string | undefined;
+  whatsapp_business_manager_messaging_limit?: string | undefined;
+  status?: string | undefined;
+}
+
+const qualityRank: Record<Quality, number> = { UNKNOWN: 0, GREEN: 1, YELLOW: 2, RED: 3 };
+
+/**
+ * What a poll of the portfolio's numbers says about the portfolio: the limit
+ * (portfolio-wide, so any number's), the worst known quality (one bad number
+ * is the portfolio's risk), restricted when any number is. Fields no number
+ * reported stay absent so they do not overwrite what webhooks said.
+ */
+export function portfolioStandingFromGraph(numbers: readonly GraphPhoneNumber[]): Omit<LimitEvent, 'wabaId' | 'event'> {
+  const limits = numbers.map((n) => limitFromProvider(n.whatsapp_business_manager_messaging_limit)).filter((l) => l !== undefined);
+  const known = numbers.map((n) => qualityFromProvider(n.quality_rating)).filter((q): q is Quality => q !== undefined && q !== 'UNKNOWN');
+  const statuses = numbers.map((n) => n.status?.toUpperCase()).filter((s): s is string => Boolean(s));
+  const worst = known.reduce<Quality | undefined>((a, b) => (a === undefined || qualityRank[b] > qualityRank[a] ? b : a), undefined);
+  return {
+    ...(limits.length > 0 ? { limit: limits[0]! } : {}),
+    ...(worst ? { quality: worst } : {}),
+    ...(statuses.length > 0 ? { restricted: statuses.some((s) => /RESTRICT|BANNED|FLAGGED_RESTRICTED/.test(s)) } : {}),
+  };
+}

@@ -1,6 +1,6 @@
 // `npm run worker`: one production worker process. Run N of them against the
 // same Temporal namespace and Postgres; Temporal spreads the work.
-import { parseWorkerConfig } from '../domain/config.ts';
+import { metaGraphFrom, parseWorkerConfig } from '../domain/config.ts';
 import { migrateToLatest, openDatabase, sharedDatabaseTarget } from '../db/database.ts';
 import { SecretBox } from '../db/secret-box.ts';
 import { installRuntime } from './runtime.ts';
@@ -19,6 +19,7 @@ const worker = await createEngineWorker({
   db,
   secrets: SecretBox.fromBase64(config.ENCRYPTION_KEY),
   vonage: { apiHost: config.VONAGE_API_HOST, timeoutMs: config.VONAGE_TIMEOUT_MS },
+  metaGraph: metaGraphFrom(config),
 });
 console.log(`worker polling ${settings.address} namespace ${settings.namespace}; metrics at ${metricsUrl}`);
 try {

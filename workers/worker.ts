@@ -21,7 +21,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? taskQueues.engine,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: engineWorkflowsPath }),
-    activities: createActivities({ db: options.db, secrets: options.secrets, vonage: options.vonage }),
+    activities: createActivities({ db: options.db, secrets: options.secrets, vonage: options.vonage, metaGraph: options.metaGraph }),
     // In-flight activities get this long to finish after SIGTERM before they are cancelled.
     shutdownGraceTime: '10s',
   });

@@ -8,7 +8,9 @@
 //   writes that policy to the quota ledger, which every send consumes
 //   (db/quota.ts); the same activity reads back the portfolio's usage.
 // - Limit, quality and restriction changes arrive as portfolioObserved signals
-//   (the API forwards Meta's webhooks); older than what is known = ignored.
+//   (the API forwards Meta's webhooks) and from a poll of Meta's Graph API each
+//   tick (Vonage may not forward those webhooks); both go through the same
+//   pending queue, and anything older than what is known is ignored.
 // - Pause, resume and cancel are an update with a validator, so a refused
 //   control is an error for the caller and never reaches the history.
 // - Each pacing day ends by continuing as new with the state it needs (the
@@ -17,6 +19,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -55,6 +58,8 @@ export interface WarmupInput {
   timeScale?: number;
   /** How often the governor re-decides and re-reads usage (default: a 24th of a day). */
   tickMs?: number;
+  /** How often it asks Meta's Graph API for limit and quality (default: every tick). */
+  pollMs?: number;
   /** Carried across continue-as-new; absent on the first run. */
   state?: WarmupState;
 }
@@ -69,6 +74,12 @@ const { syncPortfolioQuota } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
+// A poll is best effort: a few quick attempts, then the tick goes on with what webhooks said.
+const { pollPortfolioStanding } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
 const HISTORY_DAYS_KEPT = 90;
 /** A backstop far below Temporal's limits in case a day holds unusually many signals. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 5_000;
@@ -81,6 +92,7 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
   const ramp: RampProfile = { ...defaultRamp, ...input.ramp };
   const windows = limitWindows(ladder, input.timeScale ?? 1);
   const tickMs = input.tickMs ?? windows.dayMs / 24;
+  const pollMs = input.pollMs ?? tickMs;
   const now = Date.now();
   const state: WarmupState = input.state ?? {
     portfolioId: input.portfolioId,
@@ -169,7 +181,20 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
     ].filter(Boolean).join('\n\n'));
   };
 
+  let lastPollMs = Number.NEGATIVE_INFINITY;
+  const poll = async () => {
+    if (Date.now() - lastPollMs < pollMs) return;
+    lastPollMs = Date.now();
+    try {
+      const observed = await pollPortfolioStanding({ portfolioId: state.portfolioId });
+      if (observed) state.pending.push(observed);
+    } catch (error) {
+      log.warn('Meta Graph poll failed; keeping what webhooks and earlier polls said', { error: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
   for (;;) {
+    if (state.status !== 'CANCELLED') await poll();
     for (const observation of state.pending.splice(0)) apply(observation);
     if (state.status === 'WARMING' && limitAtLeast(state.limit, state.targetLimit)) state.status = 'WARM';
     // Meta lowered a warm portfolio's limit: it is paced again from the new rung.

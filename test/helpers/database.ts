@@ -1,6 +1,9 @@
 // A fresh, migrated database per test file: a throw-away database on the
 // Postgres server when DATABASE_URL is set, otherwise in-memory PGlite.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { migrateToLatest, openDatabase, type DatabaseTarget, type Db } from '../../db/database.ts';
 
@@ -55,5 +58,30 @@ export async function createTestDatabase(options: { migrate?: boolean; kind?: Da
       await db.destroy();
       await drop();
     },
+  };
+}
+
+export interface SharedDatabase {
+  /** Opens a connection from this process (with PGlite: only while no other process holds it). */
+  open(): Db;
+  /** What a child process needs to open the same database. */
+  childEnv: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A database two processes can use: a scratch database on the Postgres server
+ * when DATABASE_URL is set, else a PGlite directory (one process at a time).
+ */
+export async function createSharedDatabase(): Promise<SharedDatabase> {
+  if (process.env.DATABASE_URL) {
+    const scratch = await createScratchPostgres(process.env.DATABASE_URL);
+    return { open: () => openDatabase({ kind: 'postgres', url: scratch.url }), childEnv: { DATABASE_URL: scratch.url }, cleanup: scratch.drop };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'pglite-shared-'));
+  return {
+    open: () => openDatabase({ kind: 'pglite', dataDir: dir }),
+    childEnv: { PGLITE_DIR: dir },
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -1,24 +1,19 @@
 // templateApproval on the real dev server, surviving what production throws at
 // it: a worker killed (SIGKILL) mid-wait, and a crash between "created at the
 // provider" and "recorded here".
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
-import { migrateToLatest, openDatabase, type Db } from '../../db/database.ts';
+import { migrateToLatest } from '../../db/database.ts';
 import { SecretBox } from '../../db/secret-box.ts';
 import { TemplatesRepository } from '../../db/templates.ts';
 import { templateWorkflowId } from '../../domain/template.ts';
-import { projectRoot } from '../../scripts/paths.ts';
 import { templateApprovalStatus } from '../../workflows/template-messages.ts';
 import type { templateApproval } from '../fixtures/workflows.ts';
-import { createScratchPostgres } from '../helpers/database.ts';
+import { createSharedDatabase, type SharedDatabase } from '../helpers/database.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { seedTemplateWorld } from '../helpers/templates.ts';
+import { startWorkerProcess } from '../helpers/worker-process.ts';
 import { connectTestTemporal, createTestWorker, uniqueTaskQueue, type TestTemporal } from '../helpers/temporal.ts';
 
 const sim = useSimulator({ statusWebhooks: false });
@@ -28,19 +23,10 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/**
- * A database two processes can use one after the other: a scratch database on
- * the Postgres server when DATABASE_URL is set, else a PGlite directory.
- */
-async function sharedDatabase(): Promise<{ open: () => Db; childEnv: Record<string, string> }> {
-  if (process.env.DATABASE_URL) {
-    const scratch = await createScratchPostgres(process.env.DATABASE_URL);
-    cleanups.push(scratch.drop);
-    return { open: () => openDatabase({ kind: 'postgres', url: scratch.url }), childEnv: { DATABASE_URL: scratch.url } };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'pglite-shared-'));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  return { open: () => openDatabase({ kind: 'pglite', dataDir: dir }), childEnv: { PGLITE_DIR: dir } };
+async function sharedDatabase(): Promise<SharedDatabase> {
+  const shared = await createSharedDatabase();
+  cleanups.push(() => shared.cleanup());
+  return shared;
 }
 
 describe('templateApproval recovery', () => {
@@ -58,12 +44,8 @@ describe('templateApproval recovery', () => {
     const temporal: TestTemporal = await connectTestTemporal();
     cleanups.push(() => temporal.close());
     const taskQueue = uniqueTaskQueue('recovery');
-    const child = spawn(process.execPath, [join(projectRoot, 'test', 'fixtures', 'worker-process.ts')], {
-      env: { ...process.env, ...shared.childEnv, TEMPORAL_ADDRESS: temporal.address, TASK_QUEUE: taskQueue, ENCRYPTION_KEY: key.toString('base64'), VONAGE_API_HOST: sim.url },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    cleanups.push(async () => { child.kill('SIGKILL'); });
-    await once(child.stdout, 'data');
+    const worker1 = await startWorkerProcess({ ...shared.childEnv, TEMPORAL_ADDRESS: temporal.address, TASK_QUEUE: taskQueue, ENCRYPTION_KEY: key.toString('base64'), VONAGE_API_HOST: sim.url });
+    cleanups.push(() => worker1.kill());
 
     const handle = await temporal.client.workflow.start<typeof templateApproval>('templateApproval', {
       workflowId: templateWorkflowId(templateId), taskQueue, args: [{ templateId, templateName: name, timing: fast }],
@@ -74,8 +56,7 @@ describe('templateApproval recovery', () => {
     expect((await handle.query(templateApprovalStatus)).status).toBe('PENDING');
     const providerTemplateId = (await handle.query(templateApprovalStatus)).providerTemplateId!;
 
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+    await worker1.kill();
     sim.simulator.templates.setStatus(providerTemplateId, 'APPROVED');
 
     db = shared.open();

@@ -9,8 +9,10 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { AccountRegistry, type AccountResolver, type SimAccount } from './accounts.ts';
 import { invalidParameters, whatsappMessageSchema, type InvalidParameter, type WhatsAppRequest } from './message-schema.ts';
+import { MetaPortfolios, scaledRules, tierName, type MetaChange, type PortfolioDefinition } from './meta-portfolios.ts';
 import { seededRandom } from './prng.ts';
 import { TemplateManager, templateStatuses, type SimTemplate, type TemplateRule, type TemplateStatus } from './templates.ts';
+import { bearerToken } from '../webhook-signature.ts';
 import { vonageRetryPolicy, WebhookSender, type RetryPolicy, type WebhookTarget } from './webhook-sender.ts';
 
 export interface LedgerEntry {
@@ -26,6 +28,8 @@ export interface LedgerEntry {
   request: WhatsAppRequest;
   /** Accepted, then the connection was dropped before the answer (the ambiguous case). */
   answerDropped: boolean;
+  /** Meta refused it (the portfolio's messaging limit): its status webhook says rejected with this code. */
+  metaRejection?: { code: string; detail: string } | undefined;
 }
 
 /** How a recipient's messages fare after acceptance. */
@@ -34,6 +38,8 @@ export interface RecipientScript {
   /** Vonage/Meta error code for rejected/undeliverable, e.g. "1300" (not a WhatsApp user). */
   errorCode?: string;
   errorDetail?: string;
+  /** The recipient blocks or reports the business on receipt: negative feedback that lowers quality. */
+  feedback?: 'block' | 'report' | undefined;
 }
 
 export interface Faults {
@@ -65,6 +71,12 @@ export interface SimulatorOptions {
   statusWebhooks?: boolean;
   templateDecision?: TemplateRule;
   metaWebhook?: { url: string; appSecret: string };
+  /** Bearer token the Graph API stand-in (/graph/...) accepts; unset = the Graph API refuses every call. */
+  metaAccessToken?: string;
+  /** Divides Meta's windows (24 h, 7 days, 6 h upgrade delay) for demos; 1 = real time. */
+  timeScale?: number;
+  /** Finds the portfolio of a business number not defined through /_sim/portfolios (npm start asks the senders table). */
+  resolvePortfolio?: (number: string) => Promise<PortfolioDefinition | undefined>;
   logLevel?: string;
 }
 
@@ -96,6 +108,15 @@ const recipientScriptSchema = z.object({
   outcome: z.enum(['read', 'delivered', 'submitted', 'rejected', 'undeliverable']),
   errorCode: z.string().regex(/^\d+$/).optional(),
   errorDetail: z.string().optional(),
+  feedback: z.enum(['block', 'report']).optional(),
+});
+
+const limitSchema = z.union([z.number().int().positive(), z.null()]);
+const portfolioSchema = z.object({
+  wabaIds: z.array(z.string().regex(/^\d+$/)).min(1),
+  numbers: z.array(z.string().regex(/^\+?\d{7,15}$/).transform((n) => n.replace(/^\+/, ''))).min(1),
+  limit: limitSchema.optional(),
+  quality: z.enum(['GREEN', 'YELLOW', 'RED']).optional(),
 });
 
 const inboundSchema = z.object({
@@ -120,6 +141,7 @@ const errorDetails: Record<string, string> = {
   '1022': 'Invalid template',
   '1240': 'Illegal number: the recipient opted out',
   '131049': 'Not delivered to maintain healthy ecosystem engagement',
+  '131048': 'Spam rate limit hit: the business has reached its messaging limit for now',
 };
 
 export class VonageSimulator {
@@ -132,8 +154,13 @@ export class VonageSimulator {
   faults: Faults = structuredClone(noFaults);
   statusDelays: StatusDelays;
   statusWebhooks: boolean;
-  /** Where Meta-shaped template status events go, signed with the Meta app secret; off when unset. */
+  /** Where Meta-shaped events (template status, limit, quality) go, signed with the Meta app secret; off when unset. */
   metaWebhook: { url: string; appSecret: string } | undefined;
+  metaAccessToken: string | undefined;
+  /** Meta's business portfolios: limits, unique-recipient counting, quality, upgrades. */
+  readonly meta: MetaPortfolios;
+  readonly #resolvePortfolio: SimulatorOptions['resolvePortfolio'];
+  readonly #resolvingPortfolios = new Map<string, Promise<void>>();
   #random = seededRandom(noFaults.seed);
   #defaults: { retry: RetryPolicy; delays: StatusDelays };
 
@@ -147,6 +174,9 @@ export class VonageSimulator {
     this.templates = new TemplateManager(options.templateDecision ?? { outcome: 'APPROVED', delayMs: 2_000 });
     this.templates.onStatusChange = (template, previous) => this.#emitMetaTemplateEvent(template, previous);
     this.metaWebhook = options.metaWebhook;
+    this.metaAccessToken = options.metaAccessToken;
+    this.meta = new MetaPortfolios({ rules: scaledRules(options.timeScale ?? 1), onChange: (change) => this.#emitMetaChange(change) });
+    this.#resolvePortfolio = options.resolvePortfolio;
     this.app = Fastify({ logger: options.logLevel ? { level: options.logLevel } : false, bodyLimit: 1024 * 1024 });
     this.#routes();
   }
@@ -161,6 +191,7 @@ export class VonageSimulator {
   async close(): Promise<void> {
     this.webhooks.close();
     this.templates.reset();
+    this.meta.reset();
     await this.app.close();
   }
 
@@ -174,6 +205,7 @@ export class VonageSimulator {
     this.webhooks.policy = this.#defaults.retry;
     this.templates.reset();
     this.accounts.reset();
+    this.meta.reset();
   }
 
   #roll(rate: number): boolean {
@@ -187,7 +219,9 @@ export class VonageSimulator {
   }
 
   #statusPlan(entry: LedgerEntry): { status: string; delay: number; error?: { code: string; detail: string } }[] {
-    const script = this.recipients.get(entry.to) ?? { outcome: 'read' };
+    const script: RecipientScript = entry.metaRejection
+      ? { outcome: 'rejected', errorCode: entry.metaRejection.code, errorDetail: entry.metaRejection.detail }
+      : this.recipients.get(entry.to) ?? { outcome: 'read' };
     const d = this.statusDelays;
     const error = { code: script.errorCode ?? (script.outcome === 'rejected' ? '1300' : '1330'), detail: script.errorDetail ?? '' };
     error.detail ||= errorDetails[error.code] ?? 'Message could not be delivered';
@@ -226,30 +260,42 @@ export class VonageSimulator {
 
   /** Meta's message_template_status_update, as Meta would post it to a subscribed app. */
   #emitMetaTemplateEvent(template: SimTemplate, previous: TemplateStatus): void {
-    const target = this.metaWebhook;
-    if (!target) return;
     const otherInfo = template.status === 'PAUSED' ? { title: 'FIRST_PAUSE', description: 'Paused for low quality' }
       : previous === 'PAUSED' && template.status === 'APPROVED' ? { title: 'UNPAUSE', description: 'Unpaused' } : undefined;
-    const payload = {
-      object: 'whatsapp_business_account',
-      entry: [{
-        id: template.wabaId,
-        time: Math.floor(Date.now() / 1000),
-        changes: [{
-          field: 'message_template_status_update',
-          value: {
-            event: template.status,
-            message_template_id: Number(template.id),
-            message_template_name: template.name,
-            message_template_language: template.language,
-            reason: template.rejected_reason ?? 'NONE',
-            ...(otherInfo ? { other_info: otherInfo } : {}),
-          },
-        }],
-      }],
-    };
+    this.#postToMeta(template.wabaId, 'message_template_status_update', {
+      event: template.status,
+      message_template_id: Number(template.id),
+      message_template_name: template.name,
+      message_template_language: template.language,
+      reason: template.rejected_reason ?? 'NONE',
+      ...(otherInfo ? { other_info: otherInfo } : {}),
+    }, template.id, template.status);
+  }
+
+  /** A portfolio's limit or quality changed: the webhook change Meta would post (recorded under the WABA id). */
+  #emitMetaChange(change: MetaChange): void {
+    this.#postToMeta(change.wabaId, change.field, change.value, change.wabaId, change.field);
+  }
+
+  #postToMeta(wabaId: string, field: string, value: Record<string, unknown>, key: string, status: string): void {
+    const target = this.metaWebhook;
+    if (!target) return;
+    const payload = { object: 'whatsapp_business_account', entry: [{ id: wabaId, time: Math.floor(Date.now() / 1000), changes: [{ field, value }] }] };
     const sign = (body: string) => ({ 'x-hub-signature-256': `sha256=${createHmac('sha256', target.appSecret).update(body).digest('hex')}` });
-    void this.webhooks.schedule({ url: target.url, apiKey: 'meta', sign }, 'meta', template.id, template.status, payload);
+    void this.webhooks.schedule({ url: target.url, apiKey: 'meta', sign }, 'meta', key, status, payload);
+  }
+
+  /** Defines the portfolio of a number the first time it sends, if a resolver knows it; once, however many sends race. */
+  async #knowPortfolioOf(number: string): Promise<void> {
+    if (!this.#resolvePortfolio || this.meta.has(number)) return;
+    let resolving = this.#resolvingPortfolios.get(number);
+    if (!resolving) {
+      resolving = this.#resolvePortfolio(number).then((definition) => {
+        if (definition && !this.meta.has(number)) this.meta.define(definition);
+      }).finally(() => this.#resolvingPortfolios.delete(number));
+      this.#resolvingPortfolios.set(number, resolving);
+    }
+    await resolving;
   }
 
   #routes(): void {
@@ -275,6 +321,8 @@ export class VonageSimulator {
         return problem(reply, 429, 'Rate Limit Hit', 'Please wait, then retry your request', { code: '1000' });
       }
       if (this.#roll(this.faults.serverErrorRate)) return problem(reply, 500, 'Internal error', 'An internal error occurred.', { code: '1030' });
+      await this.#knowPortfolioOf(parsed.data.from);
+      const admission = this.meta.admit(parsed.data.from, parsed.data.to, this.recipients.get(parsed.data.to)?.feedback);
 
       const entry: LedgerEntry = {
         messageUuid: randomUUID(),
@@ -287,6 +335,7 @@ export class VonageSimulator {
         messageType: parsed.data.message_type,
         request: parsed.data,
         answerDropped: this.#roll(this.faults.dropAfterAcceptRate),
+        metaRejection: admission.rejection,
       };
       this.ledger.push(entry);
       this.#emitStatuses(entry, auth.account);
@@ -306,7 +355,38 @@ export class VonageSimulator {
     });
 
     this.templates.routes(app, this.accounts);
+    this.#graphRoutes();
     this.#controlRoutes();
+  }
+
+  /**
+   * The slice of Meta's Graph API the engine polls when Meta's webhooks do not
+   * reach it: a WABA's phone numbers with their quality and the portfolio's
+   * limit (whatsapp_business_manager_messaging_limit; the per-number
+   * messaging_limit_tier is deprecated). Errors are Graph-shaped.
+   */
+  #graphRoutes(): void {
+    const graphError = (reply: FastifyReply, status: number, code: number, type: string, message: string) =>
+      reply.code(status).send({ error: { message, type, code, fbtrace_id: randomUUID().replaceAll('-', '').slice(0, 20) } });
+    this.app.get<{ Params: { version: string; wabaId: string }; Querystring: { fields?: string } }>('/graph/:version/:wabaId/phone_numbers', async (request, reply) => {
+      const token = bearerToken(request.headers.authorization);
+      if (!this.metaAccessToken || token !== this.metaAccessToken) return graphError(reply, 401, 190, 'OAuthException', 'Invalid OAuth access token - Cannot parse access token');
+      const found = this.meta.phoneNumbers(request.params.wabaId);
+      if (!found) return graphError(reply, 400, 100, 'GraphMethodException', `Unsupported get request. Object with ID '${request.params.wabaId}' does not exist or cannot be loaded due to missing permissions.`);
+      const wanted = request.query.fields?.split(',').map((field) => field.trim()).filter(Boolean);
+      const data = found.numbers.map((number) => {
+        const full: Record<string, unknown> = {
+          verified_name: 'Simulated Business',
+          display_phone_number: `+${number}`,
+          quality_rating: found.quality,
+          whatsapp_business_manager_messaging_limit: tierName(found.limit),
+          status: 'CONNECTED',
+        };
+        const fields = wanted ?? ['verified_name', 'display_phone_number', 'quality_rating'];
+        return { ...Object.fromEntries(fields.filter((field) => field in full).map((field) => [field, full[field]])), id: `1${number}` };
+      });
+      return { data, paging: { cursors: { before: 'QVFI', after: 'QVFI' } } };
+    });
   }
 
   #controlRoutes(): void {
@@ -370,6 +450,7 @@ export class VonageSimulator {
       const ourNumber = to.replace(/^\+/, '');
       const account = await this.accounts.find({ number: ourNumber });
       if (!account?.inboundUrl) return reply.code(404).send({ error: `no account with an inbound URL owns ${to}` });
+      this.meta.inbound(ourNumber, from.replace(/^\+/, ''));
       const messageUuid = randomUUID();
       const payload = {
         channel: 'whatsapp',
@@ -408,6 +489,28 @@ export class VonageSimulator {
       if (!parsed.success) return invalid(reply, parsed.error);
       const template = this.templates.setStatus(request.params.templateId, parsed.data.status, parsed.data.reason);
       return template ? template : reply.code(404).send({ error: 'no such template' });
+    });
+
+    app.put<{ Params: { portfolioId: string } }>('/_sim/portfolios/:portfolioId', async (request, reply) => {
+      const parsed = portfolioSchema.safeParse(request.body);
+      if (!parsed.success) return invalid(reply, parsed.error);
+      return this.meta.define({ id: request.params.portfolioId, ...parsed.data });
+    });
+
+    app.get<{ Params: { portfolioId: string } }>('/_sim/portfolios/:portfolioId', async (request, reply) =>
+      this.meta.view(request.params.portfolioId) ?? reply.code(404).send({ error: 'no such portfolio' }));
+
+    app.patch<{ Params: { portfolioId: string } }>('/_sim/portfolios/:portfolioId', async (request, reply) => {
+      const parsed = portfolioSchema.pick({ limit: true, quality: true }).safeParse(request.body);
+      if (!parsed.success) return invalid(reply, parsed.error);
+      return this.meta.set(request.params.portfolioId, parsed.data) ?? reply.code(404).send({ error: 'no such portfolio' });
+    });
+
+    app.put('/_sim/meta-access-token', async (request, reply) => {
+      const parsed = z.object({ accessToken: z.string().min(1) }).nullable().safeParse(request.body ?? null);
+      if (!parsed.success) return invalid(reply, parsed.error);
+      this.metaAccessToken = parsed.data?.accessToken;
+      return reply.code(204).send();
     });
 
     app.post('/_sim/reset', async (_request, reply) => {
