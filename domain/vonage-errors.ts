@@ -76,6 +76,7 @@ export const temporaryErrorCodes: Readonly<Record<string, string>> = {
   '1330': 'unknown provider error',
   '1331': 'provider error',
   '131049': 'per-user marketing limit (Meta asks to retry later)',
+  '131048': 'spam rate limit: the number may not send more for now (quality or messaging limit)',
   '130429': 'Meta throughput limit reached',
   '131056': 'too many messages to this recipient in a short time (pair rate limit)',
   '131057': 'business account in maintenance mode',

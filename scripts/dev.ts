@@ -4,11 +4,12 @@
 // VONAGE_API_HOST names a real Vonage), the worker and the API, all in this
 // process except the Temporal server. Ctrl-C stops everything in reverse order;
 // the next start resumes every open workflow from the same files.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { buildApi } from '../api/server.ts';
-import { approvalTimingFrom, keywordsFrom, parseApiConfig, parseWorkerConfig } from '../domain/config.ts';
+import { approvalTimingFrom, keywordsFrom, metaGraphFrom, parseApiConfig, parseWorkerConfig } from '../domain/config.ts';
 import { databaseTargetFromEnv, describeTarget, migrateToLatest, openDatabase } from '../db/database.ts';
 import { SecretBox } from '../db/secret-box.ts';
 import { SendersRepository } from '../db/senders.ts';
@@ -19,7 +20,7 @@ import { connectWorker, temporalSettingsFromEnv } from '../workers/temporal-conn
 import { createEngineWorker } from '../workers/worker.ts';
 import { embeddedSecrets } from './embedded-secrets.ts';
 import { dataDir, embeddedDatabaseDir } from './paths.ts';
-import { senderAccountResolver } from './simulator-accounts.ts';
+import { senderAccountResolver, senderPortfolioResolver } from './simulator-accounts.ts';
 import { ensureBinary, temporalCli } from './temporal-binaries.ts';
 import { startDevServer, type DevServer } from './temporal-dev-server.ts';
 
@@ -113,14 +114,22 @@ async function start(): Promise<void> {
   // No real Vonage configured: every send goes to the simulator, nothing leaves this machine.
   let vonageDescription = `real Vonage API at ${env.VONAGE_API_HOST}`;
   if (!env.VONAGE_API_HOST) {
+    const senders = new SendersRepository(db, secretBox);
+    const graphToken = randomBytes(24).toString('base64url');
     const simulator = new VonageSimulator({
-      resolveAccount: senderAccountResolver(new SendersRepository(db, secretBox), apiUrl),
-      // Template verdicts reach the approval workflows at once, as Meta's webhooks would.
+      resolveAccount: senderAccountResolver(senders, apiUrl),
+      resolvePortfolio: senderPortfolioResolver(senders),
+      // Template verdicts and limit/quality changes reach the workflows at once, as Meta's webhooks would.
       metaWebhook: { url: `${apiUrl}/webhooks/meta`, appSecret: secrets.metaAppSecret },
+      // The worker polls the simulated Graph API too (its token lives as long as this process).
+      metaAccessToken: graphToken,
+      timeScale: apiConfig.TIME_SCALE,
     });
     cleanups.push({ name: 'Vonage simulator', run: () => simulator.close() });
     env.VONAGE_API_HOST = await simulator.listen(Number(env.SIMULATOR_PORT ?? 4010));
-    vonageDescription = `SIMULATOR at ${env.VONAGE_API_HOST} (no message leaves this machine; control API ${env.VONAGE_API_HOST}/_sim/)`;
+    env.META_GRAPH_URL = `${env.VONAGE_API_HOST}/graph/v23.0`;
+    env.META_ACCESS_TOKEN = graphToken;
+    vonageDescription = `SIMULATOR at ${env.VONAGE_API_HOST} (no message leaves this machine; control API ${env.VONAGE_API_HOST}/_sim/; Meta's Graph API ${env.META_GRAPH_URL})`;
   }
 
   const workerConfig = parseWorkerConfig({ ...env, ENCRYPTION_KEY: secrets.encryptionKey });
@@ -138,6 +147,7 @@ async function start(): Promise<void> {
     db,
     secrets: secretBox,
     vonage: { apiHost: workerConfig.VONAGE_API_HOST, timeoutMs: workerConfig.VONAGE_TIMEOUT_MS },
+    metaGraph: metaGraphFrom(workerConfig),
   });
   const workerRun = worker.run().catch((error: unknown) => {
     if (stopping) return;

@@ -1,9 +1,11 @@
 // In the embedded stack the Vonage simulator knows the engine's senders: it
 // checks each request against the credentials a user registered (deriving the
 // public key from the stored private key, as Vonage holds the public half) and
-// signs webhooks with the sender's signature secret, back to our own API.
+// signs webhooks with the sender's signature secret, back to our own API. Its
+// Meta side finds each sender's business portfolio the same way.
 import type { SendersRepository } from '../db/senders.ts';
 import type { AccountLookup, AccountResolver } from '../vonage/simulator/accounts.ts';
+import type { PortfolioDefinition } from '../vonage/simulator/meta-portfolios.ts';
 
 export function senderAccountResolver(senders: SendersRepository, apiUrl: string): AccountResolver {
   return async (lookup: AccountLookup) => {
@@ -24,5 +26,20 @@ export function senderAccountResolver(senders: SendersRepository, apiUrl: string
       numbers: await senders.numbersSharingCredentials(credentials.apiKey, credentials.applicationId),
       ...(sender.wabaId ? { wabaIds: [sender.wabaId] } : {}),
     };
+  };
+}
+
+/**
+ * The simulated Meta learns a portfolio from the senders table the first time
+ * one of its numbers sends: all numbers registered with that portfolio id,
+ * their WABAs, at the first rung and GREEN, as a new portfolio starts.
+ */
+export function senderPortfolioResolver(senders: SendersRepository): (number: string) => Promise<PortfolioDefinition | undefined> {
+  return async (number) => {
+    const portfolioId = await senders.portfolioOf({ whatsappNumber: `+${number}` });
+    if (!portfolioId) return undefined;
+    const numbers = (await senders.portfolioNumbers(portfolioId)).map((n) => n.replace(/^\+/, ''));
+    const wabaIds = await senders.portfolioWabaIds(portfolioId);
+    return { id: portfolioId, numbers, wabaIds };
   };
 }

@@ -11,7 +11,7 @@ import { SecretBox } from '../../db/secret-box.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { connectTestTemporal, createTestWorker, type TestTemporal } from './temporal.ts';
 import type { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.ts';
+import { createActivities, type ActivityDependencies } from '../../activities/index.ts';
 
 export interface TestApi {
   app: FastifyInstance;
@@ -23,7 +23,14 @@ export interface TestApi {
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
 }
 
-export async function startTestApi(deps: { db: Db; temporal: Client; logLevel?: string; meta?: { appSecret?: string; verifyToken?: string }; taskQueue?: string }): Promise<TestApi> {
+export interface TestApiOptions {
+  logLevel?: string;
+  meta?: { appSecret?: string; verifyToken?: string };
+  taskQueue?: string;
+  timeScale?: number;
+}
+
+export async function startTestApi(deps: TestApiOptions & { db: Db; temporal: Client }): Promise<TestApi> {
   const token = randomBytes(24).toString('base64url');
   const secrets = new SecretBox(randomBytes(32));
   let logged = '';
@@ -33,7 +40,7 @@ export async function startTestApi(deps: { db: Db; temporal: Client; logLevel?: 
       done();
     },
   });
-  const app = await buildApi({ db: deps.db, temporal: deps.temporal, secrets, apiToken: token, logLevel: deps.logLevel ?? 'info', logStream, ...(deps.meta ? { meta: deps.meta } : {}), ...(deps.taskQueue ? { taskQueue: deps.taskQueue } : {}) });
+  const app = await buildApi({ db: deps.db, temporal: deps.temporal, secrets, apiToken: token, logLevel: deps.logLevel ?? 'info', logStream, ...(deps.meta ? { meta: deps.meta } : {}), ...(deps.taskQueue ? { taskQueue: deps.taskQueue } : {}), ...(deps.timeScale ? { timeScale: deps.timeScale } : {}) });
   return {
     app,
     token,
@@ -54,7 +61,7 @@ export interface ApiFixture {
  * client of the suite's Temporal server and the API over both. The returned
  * object is filled in once beforeAll has run.
  */
-export function useApiFixture(options: { logLevel?: string; meta?: { appSecret?: string; verifyToken?: string }; taskQueue?: string } = {}): ApiFixture {
+export function useApiFixture(options: TestApiOptions = {}): ApiFixture {
   const fixture = {} as ApiFixture;
   beforeAll(async () => {
     fixture.database = await createTestDatabase();
@@ -74,13 +81,13 @@ export function useApiFixture(options: { logLevel?: string; meta?: { appSecret?:
  * fixture: same database and secrets, Vonage at the given simulator URL.
  * Register after the fixture and the simulator so their beforeAll run first.
  */
-export function useEngineWorker(fixture: ApiFixture, simulatorUrl: () => string, taskQueue: string): void {
+export function useEngineWorker(fixture: ApiFixture, simulatorUrl: () => string, taskQueue: string, extra: () => Pick<ActivityDependencies, 'metaGraph'> = () => ({})): void {
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   beforeAll(async () => {
     worker = await createTestWorker(fixture.temporal.nativeConnection, {
       taskQueue,
-      activities: createActivities({ db: fixture.database.db, secrets: fixture.api.secrets, vonage: { apiHost: simulatorUrl(), timeoutMs: 5_000 } }),
+      activities: createActivities({ db: fixture.database.db, secrets: fixture.api.secrets, vonage: { apiHost: simulatorUrl(), timeoutMs: 5_000 }, ...extra() }),
     });
     running = worker.run();
   });

@@ -20,6 +20,7 @@ describe('classifyVonageFailure', () => {
     ['Meta re-engagement window', { kind: 'http', status: 400, code: '131047' }, 'permanent'],
     ['Meta marketing opt-out', { kind: 'http', status: 400, code: '131050' }, 'permanent'],
     ['Meta per-user marketing limit', { kind: 'http', status: 400, code: '131049' }, 'retryable'],
+    ['Meta spam rate limit (messaging limit reached)', { kind: 'http', status: 400, code: '131048' }, 'retryable'],
     ['a permanent code wins over 5xx', { kind: 'http', status: 500, code: '1300' }, 'permanent'],
     ['422 stays permanent whatever code rides along', { kind: 'http', status: 422, code: '1100' }, 'permanent'],
     ['Meta throughput limit', { kind: 'http', status: 400, code: '130429' }, 'retryable'],
