@@ -38,10 +38,13 @@ export function createWarmupActivities({ quota, senders, metaGraph }: WarmupActi
       if (!graph) return null;
       const wabaIds = await senders.portfolioWabaIds(portfolioId);
       if (wabaIds.length === 0) return null;
+      // Stamped with when we asked: what Meta answered is at least that fresh, never fresher,
+      // so a webhook that arrived meanwhile keeps precedence over an answer read before it.
+      const askedAtMs = Date.now();
       try {
         const numbers = (await Promise.all(wabaIds.map((wabaId) => graph.phoneNumbers(wabaId)))).flat();
         const standing = portfolioStandingFromGraph(numbers);
-        return { ...standing, observedAtMs: Date.now(), source: 'poll', event: 'graph:phone_numbers' };
+        return { ...standing, observedAtMs: askedAtMs, source: 'poll', event: 'graph:phone_numbers' };
       } catch (error) {
         if (error instanceof MetaGraphError && error.permanent) throw ApplicationFailure.nonRetryable(error.message, 'MetaGraphRefused');
         throw error;

@@ -1,16 +1,17 @@
 // /v1/warmups: start, read and steer the warm-up governor of a business
 // portfolio (workflow warmup/<portfolioId>). The API holds no state of its
 // own here: the workflow is the truth, read by query, steered by update.
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { qualities, warmupStatuses, type MessagingLimit } from '../domain/messaging-limits.ts';
-import { ConflictProblem, NotFoundProblem } from '../domain/problems.ts';
+import { NotFoundProblem } from '../domain/problems.ts';
 import type { SendersRepository } from '../db/senders.ts';
 import { EngineStatus, PortfolioId, SenderNumber } from '../workflows/search-attributes.ts';
 import type { warmupGovernor } from '../workflows/warmup-governor.ts';
 import { controlWarmup, warmupState, type WarmupControl, type WarmupState } from '../workflows/warmup-messages.ts';
 import { commonProblemResponses, problemSchema } from './problem.ts';
+import { controlWorkflow } from './workflow-control.ts';
 
 export interface WarmupRoutesOptions {
   senders: SendersRepository;
@@ -62,7 +63,7 @@ function present(state: WarmupState): z.infer<typeof warmupSchema> {
     limit: toLimit(state.limit),
     targetLimit: toLimit(state.targetLimit),
     quality: state.quality,
-    restricted: state.restricted,
+    restricted: state.restricted || state.numbersRestricted === true,
     sendingAllowed: state.decision.sendingAllowed,
     allowance: toLimit(state.decision.allowance),
     heldBecause: state.decision.reason,
@@ -135,24 +136,7 @@ export const warmupRoutes: FastifyPluginAsyncZod<WarmupRoutesOptions> = async (a
       schema: { summary: `${control[0]!.toUpperCase()}${control.slice(1)} the warm-up`, tags, security, params, response: { 200: warmupSchema, 404: problemSchema, 409: problemSchema, ...commonProblemResponses } },
     }, async (request) => {
       const { portfolioId } = request.params;
-      const handle = temporal.workflow.getHandle(warmupWorkflowId(portfolioId));
-      try {
-        await handle.executeUpdate(controlWarmup, { args: [control] });
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) {
-          // A closed run takes no updates: it exists (409, it was cancelled) or never did (404).
-          const closed = await handle.describe().catch((cause: unknown) => {
-            if (cause instanceof WorkflowNotFoundError) throw new NotFoundProblem('Warm-up of portfolio', portfolioId);
-            throw cause;
-          });
-          // Running after all: the update met the hand-over to a new run; ask the new run.
-          if (closed.status.name === 'RUNNING') await handle.executeUpdate(controlWarmup, { args: [control] });
-          else throw new ConflictProblem(`the warm-up of portfolio ${portfolioId} has ended (${closed.status.name.toLowerCase()})`);
-        }
-        // The workflow's validator refused: the message says why (already paused, cancelled…).
-        if (error instanceof WorkflowUpdateFailedError) throw new ConflictProblem(error.cause?.message ?? error.message);
-        throw error;
-      }
+      await controlWorkflow(temporal, warmupWorkflowId(portfolioId), controlWarmup, control, { kind: 'Warm-up of portfolio', id: portfolioId });
       return read(portfolioId);
     });
   }

@@ -9,6 +9,8 @@
 
 export const qualities = ['GREEN', 'YELLOW', 'RED', 'UNKNOWN'] as const;
 export type Quality = (typeof qualities)[number];
+/** Worse is higher; UNKNOWN says nothing. */
+export const qualityRank: Readonly<Record<Quality, number>> = { UNKNOWN: 0, GREEN: 1, YELLOW: 2, RED: 3 };
 
 export const warmupStatuses = ['WARMING', 'PAUSED', 'WARM', 'CANCELLED'] as const;
 export type WarmupStatus = (typeof warmupStatuses)[number];

@@ -3,7 +3,7 @@
 // portfolio's limit, quality and restriction. Field names and values follow
 // ../shared/reference/whatsapp.md §1.7; Meta has renamed and removed fields
 // before, so anything not understood is ignored rather than refused.
-import { limitFromProvider, qualityFromProvider, type MessagingLimit, type Quality } from './messaging-limits.ts';
+import { limitFromProvider, qualityFromProvider, qualityRank, type MessagingLimit, type Quality } from './messaging-limits.ts';
 
 export interface LimitEvent {
   /** Which portfolio: by the WABA the entry is about, or by one of its numbers. */
@@ -54,15 +54,15 @@ export interface GraphPhoneNumber {
   status?: string | undefined;
 }
 
-const qualityRank: Record<Quality, number> = { UNKNOWN: 0, GREEN: 1, YELLOW: 2, RED: 3 };
-
 /**
  * What a poll of the portfolio's numbers says about the portfolio: the limit
  * (portfolio-wide, so any number's), the worst known quality (one bad number
  * is the portfolio's risk), restricted when any number is. Fields no number
- * reported stay absent so they do not overwrite what webhooks said.
+ * reported stay absent so they do not overwrite what webhooks said. Number
+ * restrictions are reported apart from the account restriction webhooks
+ * report, so a CONNECTED number never lifts an account_update restriction.
  */
-export function portfolioStandingFromGraph(numbers: readonly GraphPhoneNumber[]): Omit<LimitEvent, 'wabaId' | 'event'> {
+export function portfolioStandingFromGraph(numbers: readonly GraphPhoneNumber[]): Omit<LimitEvent, 'wabaId' | 'event' | 'restricted'> & { numbersRestricted?: boolean } {
   const limits = numbers.map((n) => limitFromProvider(n.whatsapp_business_manager_messaging_limit)).filter((l) => l !== undefined);
   const known = numbers.map((n) => qualityFromProvider(n.quality_rating)).filter((q): q is Quality => q !== undefined && q !== 'UNKNOWN');
   const statuses = numbers.map((n) => n.status?.toUpperCase()).filter((s): s is string => Boolean(s));
@@ -70,6 +70,6 @@ export function portfolioStandingFromGraph(numbers: readonly GraphPhoneNumber[])
   return {
     ...(limits.length > 0 ? { limit: limits[0]! } : {}),
     ...(worst ? { quality: worst } : {}),
-    ...(statuses.length > 0 ? { restricted: statuses.some((s) => /RESTRICT|BANNED|FLAGGED_RESTRICTED/.test(s)) } : {}),
+    ...(statuses.length > 0 ? { numbersRestricted: statuses.some((s) => /RESTRICT|BANNED/.test(s)) } : {}),
   };
 }

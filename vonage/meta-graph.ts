@@ -68,7 +68,8 @@ export class MetaGraph {
       }
       const parsed = phoneNumbersPage.parse(body);
       numbers.push(...parsed.data);
-      url = parsed.paging?.next;
+      // The token goes only where it was configured to go, whatever a page links to.
+      url = parsed.paging?.next && new URL(parsed.paging.next).origin === new URL(this.#options.baseUrl).origin ? parsed.paging.next : undefined;
     }
     return numbers;
   }

@@ -19,7 +19,9 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -33,6 +35,7 @@ import {
   defaultRamp,
   limitAtLeast,
   limitWindows,
+  qualityRank,
   rampAdvances,
   upgradeOutlook,
   type LadderConfig,
@@ -147,7 +150,8 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
         state.eligibleSinceMs = null;
       }
     }
-    if (observation.quality !== undefined && at >= state.observedAtMs.quality) {
+    // Same instant (Meta stamps whole seconds): the worse quality wins, whatever the arrival order.
+    if (observation.quality !== undefined && (at > state.observedAtMs.quality || (at === state.observedAtMs.quality && qualityRank[observation.quality] > qualityRank[state.quality]))) {
       state.observedAtMs.quality = at;
       state.quality = observation.quality;
     }
@@ -155,9 +159,14 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
       state.observedAtMs.restricted = at;
       state.restricted = observation.restricted;
     }
+    if (observation.numbersRestricted !== undefined && at >= (state.observedAtMs.numbersRestricted ?? 0)) {
+      state.observedAtMs.numbersRestricted = at;
+      state.numbersRestricted = observation.numbersRestricted;
+    }
   };
 
-  const view = () => ({ status: state.status, limit: state.limit, quality: state.quality, restricted: state.restricted, dayOnRung: state.dayOnRung });
+  // Sends stop while the account or any number is restricted; each is lifted by its own source.
+  const view = () => ({ status: state.status, limit: state.limit, quality: state.quality, restricted: state.restricted || state.numbersRestricted === true, dayOnRung: state.dayOnRung });
 
   let publishedStatus: string | null = null;
   const publish = () => {
@@ -174,27 +183,35 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
     const limit = state.limit === null ? 'unlimited' : state.limit.toLocaleString('en');
     const allowance = state.decision.allowance === null ? 'no cap' : `${state.decision.allowance} / rolling window`;
     setCurrentDetails([
-      `**${state.status}** · limit ${limit} · quality ${state.quality}${state.restricted ? ' · restricted' : ''}`,
+      `**${state.status}** · limit ${limit} · quality ${state.quality}${view().restricted ? ' · restricted' : ''}`,
       `allowance ${allowance}; used ${state.usage.window} in the window, ${state.usage.upgradeWindow} in the upgrade window`,
       state.decision.reason ? `held: ${state.decision.reason}` : '',
       state.outlook?.expectedAtMs ? `next rung (${state.outlook.nextLimit ?? 'unlimited'}) expected ${new Date(state.outlook.expectedAtMs).toISOString()}` : '',
     ].filter(Boolean).join('\n\n'));
   };
 
+  // The poll runs beside the tick, never before it: a slow or failing Graph API
+  // must not hold back a RED or restriction webhook already waiting in pending.
   let lastPollMs = Number.NEGATIVE_INFINITY;
-  const poll = async () => {
-    if (Date.now() - lastPollMs < pollMs) return;
+  let polling: Promise<void> | null = null;
+  const pollIfDue = () => {
+    if (polling || state.status === 'CANCELLED' || Date.now() - lastPollMs < pollMs) return;
     lastPollMs = Date.now();
-    try {
-      const observed = await pollPortfolioStanding({ portfolioId: state.portfolioId });
+    polling = pollPortfolioStanding({ portfolioId: state.portfolioId }).then((observed) => {
       if (observed) state.pending.push(observed);
-    } catch (error) {
-      log.warn('Meta Graph poll failed; keeping what webhooks and earlier polls said', { error: error instanceof Error ? error.message : String(error) });
-    }
+    }, (error: unknown) => {
+      if (isCancellation(error)) throw error;
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
+      log.warn('Meta Graph poll failed; keeping what webhooks and earlier polls said', { error: cause ?? (error instanceof Error ? error.message : String(error)) });
+    }).finally(() => {
+      polling = null;
+    });
   };
+  // Runs started before polling existed replay without it.
+  const polls = patched('meta-graph-poll');
 
   for (;;) {
-    if (state.status !== 'CANCELLED') await poll();
+    if (polls) pollIfDue();
     for (const observation of state.pending.splice(0)) apply(observation);
     if (state.status === 'WARMING' && limitAtLeast(state.limit, state.targetLimit)) state.status = 'WARM';
     // Meta lowered a warm portfolio's limit: it is paced again from the new rung.
@@ -238,6 +255,7 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
         if (state.status === 'WARMING' && state.decision.sendingAllowed && rampAdvances(state.quality)) state.dayOnRung++;
         state.dayStartedAtMs += windows.dayMs * Math.floor((Date.now() - state.dayStartedAtMs) / windows.dayMs);
       }
+      await polling;
       await condition(allHandlersFinished);
       await continueAsNew<typeof warmupGovernor>({ ...input, state });
     }

@@ -11,7 +11,10 @@ import type { MessagingLimit, Quality, SendDecision, UpgradeOutlook, WarmupStatu
 export interface PortfolioObservation {
   limit?: MessagingLimit;
   quality?: Quality;
+  /** The account is restricted (Meta's account_update / account_alerts). */
   restricted?: boolean;
+  /** Whether any of the portfolio's numbers is restricted, as Meta's Graph API lists them (polls). */
+  numbersRestricted?: boolean;
   observedAtMs: number;
   source: 'webhook' | 'poll' | 'operator';
   /** The provider's event name, for the day's notes (e.g. business_capability_update). */
@@ -39,6 +42,8 @@ export interface WarmupState {
   targetLimit: MessagingLimit;
   quality: Quality;
   restricted: boolean;
+  /** Absent in runs started before number restrictions were polled. */
+  numbersRestricted?: boolean;
   dayOnRung: number;
   dayStartedAtMs: number;
   rungSinceMs: number;
@@ -47,7 +52,7 @@ export interface WarmupState {
   decision: SendDecision;
   outlook: UpgradeOutlook | null;
   /** Per field, the time of the newest observation applied. */
-  observedAtMs: { limit: number; quality: number; restricted: number };
+  observedAtMs: { limit: number; quality: number; restricted: number; numbersRestricted?: number };
   history: WarmupDay[];
   startedAtMs: number;
   /** Observations and controls received but not yet applied, handed over at continue-as-new. */

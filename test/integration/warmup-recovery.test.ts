@@ -41,6 +41,9 @@ describe('warm-up governor recovery', () => {
     cleanups.push(() => handle.terminate('test over').then(() => undefined, () => undefined));
     const state = (): Promise<WarmupState> => handle.query(warmupState);
     await expect.poll(async () => (await state()).decision, { timeout: 20_000 }).toMatchObject({ sendingAllowed: true, allowance: 50 });
+    // The decision is in the state before the tick's activity writes it: wait for a tick measured after it.
+    const decidedAt = Date.now();
+    await expect.poll(async () => (await state()).usage.measuredAtMs, { timeout: 20_000 }).toBeGreaterThan(decidedAt);
 
     await worker.kill();
     // Sends go on while no worker is up: the ledger, not the worker, is the authority.

@@ -106,6 +106,16 @@ describe('simulated Meta portfolios', () => {
     expect(meta.set('nobody', { limit: 2_000 })).toBeUndefined();
   });
 
+  it('a number joining a portfolio shares its limit and counts; redefining drops numbers it no longer lists', () => {
+    meta.set('p1', { limit: 2_000 });
+    sendTo(0, 100);
+    meta.attach({ id: 'p1', wabaIds: ['101'], numbers: ['447911123003'] }, '447911123003');
+    expect(meta.view('p1')).toMatchObject({ limit: 2_000, uniqueInWindow: 100, numbers: [business, '447911123002', '447911123003'] });
+    expect(meta.admit('447911123003', recipient(0))).toEqual({ counted: false }); // already counted by the portfolio
+    meta.define({ id: 'p1', wabaIds: ['101'], numbers: [business] });
+    expect(meta.has('447911123002')).toBe(false);
+  });
+
   it('scales every window by TIME_SCALE', () => {
     const rules = scaledRules(1_440);
     expect(rules).toMatchObject({ limitWindowMs: 60_000, serviceWindowMs: 60_000, upgradeWindowMs: 7 * 60_000, upgradeDelayMaxMs: 15_000 });

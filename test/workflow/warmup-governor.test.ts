@@ -2,9 +2,9 @@
 // scripted provider standing in for Meta (the activity the governor calls is
 // the test's: consumers use everything they are allowed, and "Meta" upgrades
 // the portfolio six hours after it qualifies, unless quality is RED; quality
-// changes on a script and arrives as webhook signals; the restriction is only
-// visible to the governor's Graph API poll). What is checked is what the
-// governor told the quota ledger, tick by tick.
+// and an account restriction arrive as webhook signals on a script; a number
+// restriction is only visible to the governor's Graph API poll). What is
+// checked is what the governor told the quota ledger, tick by tick.
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -33,9 +33,11 @@ class ScriptedMeta {
   script: { day: number; observation: Omit<PortfolioObservation, 'observedAtMs' | 'source'>; done?: boolean }[] = [
     { day: 3, observation: { quality: 'RED' } },
     { day: 6, observation: { quality: 'GREEN' } },
+    { day: 40, observation: { restricted: true } },
+    { day: 42, observation: { restricted: false } },
   ];
-  /** Days during which the Graph API reports the number restricted. */
-  restrictedDays = { from: 40, to: 42 };
+  /** Days during which the Graph API reports the number restricted (polls say CONNECTED otherwise, which lifts no account restriction). */
+  restrictedDays = { from: 50, to: 52 };
   polls = 0;
   cancelled = false;
 
@@ -55,7 +57,7 @@ class ScriptedMeta {
     this.startMs ??= atMs;
     this.polls++;
     const day = (atMs - this.startMs) / DAY;
-    return { limit: this.limit, restricted: day >= this.restrictedDays.from && day < this.restrictedDays.to, observedAtMs: atMs, source: 'poll' };
+    return { limit: this.limit, numbersRestricted: day >= this.restrictedDays.from && day < this.restrictedDays.to, observedAtMs: atMs, source: 'poll' };
   }
 
   async sync(input: SyncPortfolioQuotaInput): Promise<{ window: number; upgradeWindow: number }> {
@@ -134,14 +136,15 @@ describe('warmupGovernor over 60 simulated days', () => {
       limit = meta.limits.filter((l) => l.atMs <= policy.atMs).at(-1)?.limit ?? 250;
       if (policy.allowance !== null && limit !== null) expect(policy.allowance).toBeLessThanOrEqual(limit);
       const day = dayOf(policy.atMs);
-      if ((day > 3.3 && day < 6) || (day > 40.3 && day < 42)) expect(policy.sendingAllowed, `day ${day.toFixed(2)}`).toBe(false);
+      if ((day > 3.3 && day < 6) || (day > 40.3 && day < 42) || (day > 50.3 && day < 52)) expect(policy.sendingAllowed, `day ${day.toFixed(2)}`).toBe(false);
     }
     const held = meta.policies.filter((p) => !p.sendingAllowed);
     expect(held.some((p) => p.reason?.includes('RED'))).toBe(true);
-    expect(held.some((p) => p.reason?.includes('restricted'))).toBe(true); // seen only through the polls
+    expect(held.some((p) => p.reason?.includes('restricted'))).toBe(true);
     expect(meta.polls).toBeGreaterThanOrEqual(60 * 4); // every 6-hour tick
     expect(meta.policies.some((p) => p.sendingAllowed && dayOf(p.atMs) > 6 && dayOf(p.atMs) < 7)).toBe(true);
     expect(meta.policies.some((p) => p.sendingAllowed && dayOf(p.atMs) > 42 && dayOf(p.atMs) < 43)).toBe(true);
+    expect(meta.policies.some((p) => p.sendingAllowed && dayOf(p.atMs) > 52 && dayOf(p.atMs) < 53)).toBe(true);
 
     // One run per day, each far below 10,000 events; the final state carries the days.
     const state = await handle.query(warmupState);

@@ -79,11 +79,14 @@ class RollingDistinct {
     return this.#latest.size;
   }
 
-  /** When the key that left the window first will leave it. */
+  /** When the first key still in the window leaves it (an event superseded by a later one of its key does not count). */
   oldestExpiry(now: number): number | undefined {
     this.#prune(now);
-    const first = this.#events[this.#head];
-    return first ? first.at + this.#windowMs : undefined;
+    for (let i = this.#head; i < this.#events.length; i++) {
+      const { key, at } = this.#events[i]!;
+      if (this.#latest.get(key) === at) return at + this.#windowMs;
+    }
+    return undefined;
   }
 
   #prune(now: number): void {
@@ -187,11 +190,32 @@ export class MetaPortfolios {
 
   /** Creates or redefines a portfolio; its counters start empty. */
   define(definition: PortfolioDefinition): PortfolioView {
-    this.#portfolios.get(definition.id)?.stopTimers();
+    const previous = this.#portfolios.get(definition.id);
+    if (previous) {
+      previous.stopTimers();
+      for (const number of previous.definition.numbers) this.#byNumber.delete(number);
+    }
     const portfolio = new Portfolio(definition, this.rules);
     this.#portfolios.set(definition.id, portfolio);
     for (const number of definition.numbers) this.#byNumber.set(number, portfolio);
     return this.view(definition.id)!;
+  }
+
+  /**
+   * A number joins an existing portfolio (or founds it): it shares the limit,
+   * quality and counts the portfolio already has, as Meta gives new numbers
+   * the portfolio's limit at once.
+   */
+  attach(definition: PortfolioDefinition, number: string): void {
+    const existing = this.#portfolios.get(definition.id);
+    if (!existing) {
+      this.define(definition);
+      return;
+    }
+    const numbers = existing.definition.numbers;
+    if (!numbers.includes(number)) numbers.push(number);
+    for (const wabaId of definition.wabaIds) if (!existing.definition.wabaIds.includes(wabaId)) existing.definition.wabaIds.push(wabaId);
+    this.#byNumber.set(number, existing);
   }
 
   has(number: string): boolean {
@@ -237,9 +261,9 @@ export class MetaPortfolios {
       // one whose text says the number may not send more for now.
       return { counted: false, rejection: { code: '131048', detail: 'Spam rate limit hit: the business has reached its messaging limit for now' } };
     }
+    if (inServiceWindow) return { counted: false };
     p.messages.add(String(++this.#messageSeq), now);
     if (negativeFeedback) this.#recordFeedback(p, now);
-    if (inServiceWindow) return { counted: false };
     const repeat = p.window.has(to, now);
     p.window.add(to, now);
     p.upgradeWindow.add(to, now);
@@ -276,8 +300,10 @@ export class MetaPortfolios {
     const quality: SimQuality = rate >= redAt ? 'RED' : rate >= yellowAt ? 'YELLOW' : 'GREEN';
     if (quality !== p.quality) this.#setQuality(p, quality);
     clearTimeout(p.qualityTimer);
-    const next = p.feedback.oldestExpiry(now);
-    if (next !== undefined) p.qualityTimer = setTimeout(() => this.#evaluateQuality(p), Math.max(0, next - now) + 1).unref();
+    // Look again when feedback ages out (the rate falls) or clean messages do (it rises).
+    if (p.feedback.size(now) === 0) return;
+    const next = Math.min(p.feedback.oldestExpiry(now) ?? Infinity, p.messages.oldestExpiry(now) ?? Infinity);
+    if (Number.isFinite(next)) p.qualityTimer = setTimeout(() => this.#evaluateQuality(p), Math.max(0, next - now) + 1).unref();
   }
 
   #considerUpgrade(p: Portfolio, now: number): void {

@@ -160,7 +160,8 @@ export class VonageSimulator {
   /** Meta's business portfolios: limits, unique-recipient counting, quality, upgrades. */
   readonly meta: MetaPortfolios;
   readonly #resolvePortfolio: SimulatorOptions['resolvePortfolio'];
-  readonly #resolvingPortfolios = new Map<string, Promise<void>>();
+  #resolvingPortfolios = new Map<string, Promise<void>>();
+  readonly #timeScale: number;
   #random = seededRandom(noFaults.seed);
   #defaults: { retry: RetryPolicy; delays: StatusDelays };
 
@@ -175,7 +176,8 @@ export class VonageSimulator {
     this.templates.onStatusChange = (template, previous) => this.#emitMetaTemplateEvent(template, previous);
     this.metaWebhook = options.metaWebhook;
     this.metaAccessToken = options.metaAccessToken;
-    this.meta = new MetaPortfolios({ rules: scaledRules(options.timeScale ?? 1), onChange: (change) => this.#emitMetaChange(change) });
+    this.#timeScale = options.timeScale ?? 1;
+    this.meta = new MetaPortfolios({ rules: scaledRules(this.#timeScale), onChange: (change) => this.#emitMetaChange(change) });
     this.#resolvePortfolio = options.resolvePortfolio;
     this.app = Fastify({ logger: options.logLevel ? { level: options.logLevel } : false, bodyLimit: 1024 * 1024 });
     this.#routes();
@@ -206,6 +208,8 @@ export class VonageSimulator {
     this.templates.reset();
     this.accounts.reset();
     this.meta.reset();
+    // A resolution in flight belongs to the world before the reset: it must not define anything after it.
+    this.#resolvingPortfolios = new Map();
   }
 
   #roll(rate: number): boolean {
@@ -280,7 +284,9 @@ export class VonageSimulator {
   #postToMeta(wabaId: string, field: string, value: Record<string, unknown>, key: string, status: string): void {
     const target = this.metaWebhook;
     if (!target) return;
-    const payload = { object: 'whatsapp_business_account', entry: [{ id: wabaId, time: Math.floor(Date.now() / 1000), changes: [{ field, value }] }] };
+    // Meta stamps whole seconds; with an accelerated clock a second is hours, so the simulator stamps milliseconds.
+    const time = this.#timeScale > 1 ? Date.now() : Math.floor(Date.now() / 1000);
+    const payload = { object: 'whatsapp_business_account', entry: [{ id: wabaId, time, changes: [{ field, value }] }] };
     const sign = (body: string) => ({ 'x-hub-signature-256': `sha256=${createHmac('sha256', target.appSecret).update(body).digest('hex')}` });
     void this.webhooks.schedule({ url: target.url, apiKey: 'meta', sign }, 'meta', key, status, payload);
   }
@@ -290,10 +296,11 @@ export class VonageSimulator {
     if (!this.#resolvePortfolio || this.meta.has(number)) return;
     let resolving = this.#resolvingPortfolios.get(number);
     if (!resolving) {
+      const inFlight = this.#resolvingPortfolios;
       resolving = this.#resolvePortfolio(number).then((definition) => {
-        if (definition && !this.meta.has(number)) this.meta.define(definition);
-      }).finally(() => this.#resolvingPortfolios.delete(number));
-      this.#resolvingPortfolios.set(number, resolving);
+        if (definition && inFlight === this.#resolvingPortfolios && !this.meta.has(number)) this.meta.attach(definition, number);
+      }).finally(() => inFlight.delete(number));
+      inFlight.set(number, resolving);
     }
     await resolving;
   }
