@@ -6,6 +6,8 @@ import type { SecretBox } from '../db/secret-box.ts';
 import { QuotaLedger } from '../db/quota.ts';
 import { SendersRepository } from '../db/senders.ts';
 import { TemplatesRepository } from '../db/templates.ts';
+import { CampaignsRepository } from '../db/campaigns.ts';
+import { createCampaignActivities } from './campaigns.ts';
 import { createMessageActivities } from './messages.ts';
 import { createTemplateActivities, type TemplateActivityDependencies } from './templates.ts';
 import { createWarmupActivities } from './warmup.ts';
@@ -24,10 +26,12 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   const senders = new SendersRepository(deps.db, deps.secrets);
   const templates = new TemplatesRepository(deps.db);
+  const quota = new QuotaLedger(deps.db);
   return {
     ...createTemplateActivities({ senders, templates, vonage: deps.vonage, ...deps.testHooks }),
     ...createMessageActivities({ senders, vonage: deps.vonage }),
-    ...createWarmupActivities({ quota: new QuotaLedger(deps.db), senders, metaGraph: deps.metaGraph }),
+    ...createWarmupActivities({ quota, senders, metaGraph: deps.metaGraph }),
+    ...createCampaignActivities({ campaigns: new CampaignsRepository(deps.db), templates, senders, quota, vonage: deps.vonage }),
   };
 }
 

@@ -28,6 +28,8 @@ import { templateRoutes } from './templates.ts';
 import { contactRoutes } from './contacts.ts';
 import { contactImportRoutes } from './contact-import.ts';
 import { warmupRoutes } from './warmups.ts';
+import { campaignRoutes } from './campaigns.ts';
+import { CampaignsRepository } from '../db/campaigns.ts';
 import { ContactsRepository } from '../db/contacts.ts';
 import type { KeywordSettings, Reaction } from '../domain/inbound.ts';
 import { startReactions } from './reactions.ts';
@@ -132,6 +134,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     await v1.register(contactImportRoutes, { db: deps.db });
     await v1.register(warmupRoutes, { senders, temporal: deps.temporal, taskQueue: deps.taskQueue ?? taskQueues.engine, timeScale: deps.timeScale ?? 1 });
     await v1.register(templateRoutes, { templates, senders, temporal: deps.temporal, taskQueue: deps.taskQueue ?? taskQueues.engine, ...(deps.approvalTiming ? { approvalTiming: deps.approvalTiming } : {}) });
+    await v1.register(campaignRoutes, { campaigns: new CampaignsRepository(deps.db), templates, senders, temporal: deps.temporal, taskQueue: deps.taskQueue ?? taskQueues.engine });
   });
 
   await app.ready();

@@ -4,6 +4,7 @@ import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 import type { TemplateContent, TemplateStatus } from '../domain/template.ts';
 import type { ConsentScope, ConsentSource } from '../domain/consent.ts';
 import type { Reaction } from '../domain/inbound.ts';
+import type { Audience, CampaignCounts, CampaignStatus, CreateCampaign, MessageState, Schedule } from '../domain/campaign.ts';
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
@@ -151,6 +152,38 @@ export interface QuotaLedgerTable {
   counted_at: Date;
 }
 
+export interface CampaignsTable {
+  campaign_id: string;
+  name: string;
+  sender_id: string;
+  template_id: string;
+  audience: ColumnType<Audience, string, string>;
+  parameters: ColumnType<CreateCampaign['parameters'] | null, string | null, string | null>;
+  schedule: ColumnType<Schedule, string, string>;
+  rate_per_second: number | null;
+  status: CampaignStatus;
+  status_reason: string | null;
+  counts: ColumnType<CampaignCounts | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface CampaignMessagesTable {
+  message_id: string;
+  campaign_id: string;
+  run_key: string;
+  seq: number;
+  contact_id: string;
+  recipient: string;
+  state: MessageState;
+  reason: string | null;
+  message_uuid: string | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  claimed_at: Date | null;
+  sent_at: Date | null;
+  updated_at: UpdatedAt;
+}
+
 export type ContactRow = Selectable<ContactsTable>;
 
 export interface Database {
@@ -165,6 +198,8 @@ export interface Database {
   inbound_messages: InboundMessagesTable;
   portfolio_quotas: PortfolioQuotasTable;
   quota_ledger: QuotaLedgerTable;
+  campaigns: CampaignsTable;
+  campaign_messages: CampaignMessagesTable;
 }
 
 export type SenderRow = Selectable<SendersTable>;

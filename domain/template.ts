@@ -131,6 +131,11 @@ function parameterProblems(text: string, field: string): { errors: FieldError[];
   return { errors, parameters: ordered, positional };
 }
 
+/** A valid template body's parameters in the order values are sent: 1, 2, … or the names as they first appear. */
+export function bodyParameterNames(text: string): string[] {
+  return parameterProblems(text, 'body.text').parameters;
+}
+
 function lengthProblem(value: string, max: number, field: string): FieldError[] {
   if (value.trim().length === 0) return [{ field, message: 'must not be empty' }];
   return value.length > max ? [{ field, message: `must be at most ${max} characters (is ${value.length})` }] : [];

@@ -2,3 +2,4 @@
 export { templateApproval } from './template-approval.ts';
 export { serviceReply } from './service-reply.ts';
 export { warmupGovernor } from './warmup-governor.ts';
+export { campaign } from './campaign.ts';

@@ -193,18 +193,18 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
   // The poll runs beside the tick, never before it: a slow or failing Graph API
   // must not hold back a RED or restriction webhook already waiting in pending.
   let lastPollMs = Number.NEGATIVE_INFINITY;
-  let polling: Promise<void> | null = null;
+  const inFlight: { poll: Promise<void> | null } = { poll: null };
   const pollIfDue = () => {
-    if (polling || state.status === 'CANCELLED' || Date.now() - lastPollMs < pollMs) return;
+    if (inFlight.poll || state.status === 'CANCELLED' || Date.now() - lastPollMs < pollMs) return;
     lastPollMs = Date.now();
-    polling = pollPortfolioStanding({ portfolioId: state.portfolioId }).then((observed) => {
+    inFlight.poll = pollPortfolioStanding({ portfolioId: state.portfolioId }).then((observed) => {
       if (observed) state.pending.push(observed);
     }, (error: unknown) => {
       if (isCancellation(error)) throw error;
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
       log.warn('Meta Graph poll failed; keeping what webhooks and earlier polls said', { error: cause ?? (error instanceof Error ? error.message : String(error)) });
     }).finally(() => {
-      polling = null;
+      inFlight.poll = null;
     });
   };
   // Runs started before polling existed replay without it.
@@ -255,7 +255,7 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
         if (state.status === 'WARMING' && state.decision.sendingAllowed && rampAdvances(state.quality)) state.dayOnRung++;
         state.dayStartedAtMs += windows.dayMs * Math.floor((Date.now() - state.dayStartedAtMs) / windows.dayMs);
       }
-      await polling;
+      await inFlight.poll;
       await condition(allHandlersFinished);
       await continueAsNew<typeof warmupGovernor>({ ...input, state });
     }

@@ -9,6 +9,7 @@ import * as contacts from './0004_contacts.ts';
 import * as inbound from './0005_inbound.ts';
 import * as consentOnContacts from './0006_consent_on_contacts.ts';
 import * as quota from './0007_quota.ts';
+import * as campaigns from './0008_campaigns.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_senders': senders,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0005_inbound': inbound,
   '0006_consent_on_contacts': consentOnContacts,
   '0007_quota': quota,
+  '0008_campaigns': campaigns,
 };

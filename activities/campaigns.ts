@@ -1,0 +1,201 @@
+// Campaign activities: the plan, the audience snapshot, a batch of sends, the
+// reconciliation of ambiguous sends and the campaign's status row. A batch
+// claims each message before calling Vonage and settles it after, with the
+// message id as client_ref, so however often a batch is retried or a worker
+// dies, a message is sent once, or it is ambiguous and reconciled, never
+// blindly resent.
+import { Context } from '@temporalio/activity';
+import type { CampaignsRepository, SendCandidate } from '../db/campaigns.ts';
+import type { QuotaLedger } from '../db/quota.ts';
+import type { SendersRepository } from '../db/senders.ts';
+import type { TemplatesRepository } from '../db/templates.ts';
+import {
+  campaignFatalReason,
+  consentScopeFor,
+  resolveParameters,
+  skipReasons,
+  type BatchResult,
+  type CampaignCounts,
+  type CampaignStatus,
+} from '../domain/campaign.ts';
+import type { ConsentScope } from '../domain/consent.ts';
+import { bodyParameterNames } from '../domain/template.ts';
+import { VonageRequestError } from '../vonage/failures.ts';
+import { createMessenger } from '../vonage/messenger.ts';
+
+export interface CampaignActivityDependencies {
+  campaigns: CampaignsRepository;
+  templates: TemplatesRepository;
+  senders: SendersRepository;
+  quota: QuotaLedger;
+  vonage: { apiHost: string; timeoutMs: number };
+}
+
+export interface CampaignPlan {
+  campaignId: string;
+  senderId: string;
+  senderNumber: string;
+  portfolioId: string | null;
+  templateId: string;
+  templateName: string;
+  locale: string;
+  scope: ConsentScope;
+  parameterNames: string[];
+  ratePerSecond: number | null;
+  schedule: { kind: 'now' } | { kind: 'at'; at: string };
+}
+
+export interface BatchInput {
+  plan: CampaignPlan;
+  runKey: string;
+  batchSize: number;
+  /** Sends in flight at once within the batch. */
+  concurrency: number;
+}
+
+/** Starts spaced 1/rate apart, however many run at once. */
+function pacer(ratePerSecond: number | null): () => Promise<void> {
+  if (!ratePerSecond) return async () => {};
+  const interval = 1000 / ratePerSecond;
+  let next = performance.now();
+  return async () => {
+    const at = Math.max(next, performance.now());
+    next = at + interval;
+    const wait = at - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  };
+}
+
+async function inParallel<T>(items: readonly T[], concurrency: number, run: (item: T) => Promise<void>): Promise<void> {
+  let index = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (index < items.length) await run(items[index++]!);
+  });
+  await Promise.all(lanes);
+}
+
+export function createCampaignActivities(deps: CampaignActivityDependencies) {
+  const { campaigns, templates, senders, quota } = deps;
+  return {
+    async loadCampaignPlan({ campaignId }: { campaignId: string }): Promise<CampaignPlan> {
+      const campaign = await campaigns.getRow(campaignId);
+      const template = await templates.getRow(campaign.template_id);
+      const sender = await senders.get(campaign.sender_id);
+      return {
+        campaignId,
+        senderId: sender.senderId,
+        senderNumber: sender.whatsappNumber,
+        portfolioId: sender.portfolioId,
+        templateId: template.template_id,
+        templateName: template.name,
+        locale: template.language,
+        scope: consentScopeFor(template.category as Parameters<typeof consentScopeFor>[0]),
+        parameterNames: bodyParameterNames(template.content.body.text),
+        ratePerSecond: campaign.rate_per_second,
+        schedule: campaign.schedule,
+      };
+    },
+
+    async snapshotAudience({ campaignId, runKey, scope }: { campaignId: string; runKey: string; scope: ConsentScope }): Promise<{ audience: number }> {
+      return { audience: await campaigns.snapshot(campaignId, runKey, scope) };
+    },
+
+    async sendCampaignBatch({ plan, runKey, batchSize, concurrency }: BatchInput): Promise<BatchResult> {
+      const result: BatchResult = { done: false, attempted: 0, sent: 0, failed: 0, skipped: 0, ambiguous: 0, retryable: 0, retryAfterMs: null, deferred: 0, quotaRetryAt: null, quotaReason: null, fatal: null };
+      const candidates = await campaigns.pending(plan.campaignId, runKey, plan.scope, batchSize);
+      if (candidates.length === 0) return { ...result, done: true };
+
+      // Consent and parameters as they are now, not as they were at the snapshot.
+      const mapping = (await campaigns.getRow(plan.campaignId)).parameters ?? undefined;
+      const ready: { candidate: SendCandidate; to: string; values: string[] }[] = [];
+      const skips = new Map<string, string[]>();
+      const skip = (reason: string, id: string) => skips.set(reason, [...(skips.get(reason) ?? []), id]);
+      for (const candidate of candidates) {
+        if (!candidate.currentNumber) { skip(skipReasons.noNumber, candidate.messageId); continue; }
+        if (!candidate.consented) { skip(skipReasons.noConsent, candidate.messageId); continue; }
+        const parameters = resolveParameters(plan.parameterNames, mapping, { ...candidate, whatsappNumber: candidate.currentNumber });
+        if (!parameters.ok) { skip(`${skipReasons.missingParameter}: ${parameters.missing}`, candidate.messageId); continue; }
+        ready.push({ candidate, to: candidate.currentNumber, values: parameters.values });
+      }
+      for (const [reason, ids] of skips) {
+        await campaigns.skip(ids, reason);
+        result.skipped += ids.length;
+      }
+
+      // The portfolio's quota: counted before sending, so a crash can only under-send, never exceed.
+      let allowed = ready;
+      if (plan.portfolioId && ready.length > 0) {
+        const grant = await quota.reserve({ portfolioId: plan.portfolioId, senderId: plan.senderId, consumer: `campaign/${plan.campaignId}`, recipients: ready.map((r) => r.to) });
+        const granted = new Set([...grant.counted, ...grant.free]);
+        allowed = ready.filter((r) => granted.has(r.to));
+        result.deferred = ready.length - allowed.length;
+        result.quotaRetryAt = grant.retryAt?.toISOString() ?? null;
+        result.quotaReason = grant.reason;
+      }
+
+      const { credentials } = await senders.withCredentials(plan.senderId);
+      const messenger = createMessenger(credentials, deps.vonage);
+      const nextSlot = pacer(plan.ratePerSecond);
+      const context = Context.current();
+      // Heartbeats carry the workflow's cancellation (pause, cancel) to this batch.
+      const beat = setInterval(() => context.heartbeat({ attempted: result.attempted }), 1_000);
+      try {
+        await inParallel(allowed, concurrency, async (item) => {
+          await nextSlot();
+          if (result.fatal || context.cancellationSignal.aborted) return; // still PENDING: sent on resume, skipped on cancel
+          await sendOne(item);
+        });
+      } finally {
+        clearInterval(beat);
+      }
+      if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+      return result;
+
+      async function sendOne({ candidate, to, values }: (typeof allowed)[number]): Promise<void> {
+        // Consent is checked again in the claim itself, the last moment before the send leaves.
+        const claim = await campaigns.claimForSend(candidate.messageId, plan.scope);
+        if (claim === 'no-consent') result.skipped++;
+        if (claim !== 'claimed') return;
+        result.attempted++;
+        try {
+          const { messageUuid } = await messenger.send({ kind: 'template', to, from: plan.senderNumber, clientRef: candidate.messageId, name: plan.templateName, locale: plan.locale, parameters: values });
+          await campaigns.settle(candidate.messageId, { state: 'SENT', messageUuid });
+          result.sent++;
+        } catch (error) {
+          const failure = error instanceof VonageRequestError ? error : undefined;
+          const fatal = failure && failure.verdict.class !== 'ambiguous' ? campaignFatalReason(failure.status, failure.code) : undefined;
+          if (fatal) {
+            result.fatal ??= fatal;
+            await campaigns.settle(candidate.messageId, { state: 'PENDING', reason: fatal });
+          } else if (failure?.verdict.class === 'permanent') {
+            result.failed++;
+            await campaigns.settle(candidate.messageId, { state: 'FAILED', reason: failure.verdict.reason });
+          } else if (failure?.verdict.class === 'retryable') {
+            result.retryable++;
+            if (failure.verdict.retryAfterMs !== undefined) result.retryAfterMs = Math.max(result.retryAfterMs ?? 0, failure.verdict.retryAfterMs);
+            await campaigns.settle(candidate.messageId, { state: 'PENDING', reason: failure.verdict.reason });
+          } else {
+            // The request may have left: only a status webhook or the reconciliation deadline settles it.
+            result.ambiguous++;
+            await campaigns.settle(candidate.messageId, { state: 'AMBIGUOUS', reason: failure?.verdict.reason ?? String(error) });
+          }
+        }
+      }
+    },
+
+    async reconcileCampaign({ campaignId, runKey, deadlineMs }: { campaignId: string; runKey: string; deadlineMs: number }) {
+      return campaigns.reconcile(campaignId, runKey, deadlineMs);
+    },
+
+    /** Writes the campaign row's status; with final, also the counts of the run. */
+    async recordCampaignStatus({ campaignId, status, reason, final }: { campaignId: string; status: CampaignStatus; reason: string | null; final?: boolean }): Promise<CampaignCounts | null> {
+      const counts = final ? await campaigns.counts(campaignId) : undefined;
+      await campaigns.setStatus(campaignId, status, reason, counts);
+      return counts ?? null;
+    },
+
+    async skipRemainingMessages({ campaignId, runKey }: { campaignId: string; runKey: string }): Promise<number> {
+      return campaigns.skipRemaining(campaignId, runKey, skipReasons.cancelled);
+    },
+  };
+}

@@ -1,0 +1,159 @@
+// Campaigns end to end: the API creates the campaign and its workflow, the
+// engine worker waits for the template's approval, snapshots the audience and
+// sends through the real SDK to the simulator, whose ledger is the ground
+// truth: one message per consented recipient, nothing to anyone else, even
+// with faults injected; an opt-out during the run stops that recipient's send.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CampaignsRepository } from '../../db/campaigns.ts';
+import { campaignWorkflowId, skipReasons, type CampaignCounts } from '../../domain/campaign.ts';
+import type { campaign } from '../../workflows/campaign.ts';
+import { useApiFixture, useEngineWorker } from '../helpers/api.ts';
+import { makeTestAccount, useSimulator } from '../helpers/simulator.ts';
+import { uniqueTaskQueue } from '../helpers/temporal.ts';
+
+const appSecret = 'meta-app-secret-campaigns';
+const taskQueue = uniqueTaskQueue('campaigns');
+const fixture = useApiFixture({ meta: { appSecret }, taskQueue });
+const sim = useSimulator();
+useEngineWorker(fixture, () => sim.url, taskQueue);
+
+const ourNumber = '447911123321';
+const wabaId = '5550001';
+const account = makeTestAccount({ numbers: [ourNumber], wabaIds: [wabaId] });
+let senderId: string;
+let templateId: string;
+
+const request = (method: 'GET' | 'POST', url: string, payload?: object) => fixture.api.request({ method, url, ...(payload ? { payload } : {}) });
+let nextNumber = 0;
+async function contact(segment: string, options: { consent?: boolean; code?: string | null; name?: string } = {}): Promise<{ contactId: string; number: string }> {
+  const number = `+4478${String(50_000_000 + nextNumber++)}`;
+  const created = await request('POST', '/v1/contacts', {
+    whatsappNumber: number,
+    ...(options.name ? { displayName: options.name } : {}),
+    attributes: { segment, ...(options.code === null ? {} : { code: options.code ?? `C-${nextNumber}` }) },
+    ...(options.consent === false ? {} : { consent: { marketing: true, proof: 'signup form v3' } }),
+  });
+  expect(created.statusCode).toBe(201);
+  return { contactId: created.json<{ contactId: string }>().contactId, number };
+}
+
+const ledgerFor = (number: string) => sim.simulator.ledger.filter((entry) => entry.to === number.slice(1));
+const campaignOf = async (campaignId: string) => (await request('GET', `/v1/campaigns/${campaignId}`)).json<{ status: string; statusReason: string | null; progress: CampaignCounts }>();
+const create = async (payload: object) => {
+  const created = await request('POST', '/v1/campaigns', { name: 'Spring', senderId, templateId, parameters: [{ field: 'displayName', default: 'friend' }, { attribute: 'code' }], ...payload });
+  expect(created.statusCode, created.body).toBe(201);
+  return created.json<{ campaignId: string; workflowId: string; status: string }>();
+};
+
+beforeAll(async () => {
+  const apiUrl = await fixture.api.app.listen({ port: 0, host: '127.0.0.1' });
+  sim.simulator.accounts.register({ ...account, statusUrl: `${apiUrl}/webhooks/vonage/status`, inboundUrl: `${apiUrl}/webhooks/vonage/inbound` });
+  sim.simulator.metaWebhook = { url: `${apiUrl}/webhooks/meta`, appSecret };
+  const sender = await request('POST', '/v1/senders', {
+    nickname: 'Campaigns', whatsappNumber: `+${ourNumber}`, applicationId: account.applicationId, privateKey: account.privateKey, signatureSecret: account.signatureSecret, wabaId,
+  });
+  expect(sender.statusCode, sender.body).toBe(201);
+  senderId = sender.json<{ senderId: string }>().senderId;
+  const template = await request('POST', '/v1/templates', {
+    senderId, name: 'spring_offer', language: 'en_US', category: 'MARKETING', body: { text: 'Hello {{1}}, your code {{2}} is ready.', examples: ['Ana', 'C-1'] },
+  });
+  expect(template.statusCode, template.body).toBe(201);
+  templateId = template.json<{ templateId: string }>().templateId;
+});
+
+describe('campaigns', () => {
+  it('refuses a campaign whose parameters do not fit the template, naming the field', async () => {
+    const refused = await request('POST', '/v1/campaigns', { name: 'Bad', senderId, templateId, audience: { kind: 'consented' }, parameters: [{ value: 'only one' }] });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().errors).toEqual([expect.objectContaining({ field: 'parameters' })]);
+    const unknown = await request('POST', '/v1/campaigns', { name: 'Bad', senderId, templateId: crypto.randomUUID(), audience: { kind: 'consented' } });
+    expect(unknown.json().errors).toEqual([expect.objectContaining({ field: 'templateId' })]);
+  });
+
+  it('waits for the template, then sends one message per consented recipient and skips the rest with reasons', { timeout: 60_000 }, async () => {
+    const consented = await Promise.all(Array.from({ length: 12 }, (_, i) => contact('spring', { name: `Person ${i}` })));
+    const unnamed = await contact('spring', { code: 'C-NONAME' });
+    const noCode = await contact('spring', { code: null });
+    const refused = await Promise.all([contact('spring', { consent: false }), contact('spring', { consent: false })]);
+    const otherSegment = await contact('autumn');
+
+    // Created before the template is even submitted: it waits for the approval.
+    const created = await create({ audience: { kind: 'filter', attributes: { segment: 'spring' } } });
+    expect(created).toMatchObject({ status: 'WAITING_FOR_TEMPLATE', workflowId: campaignWorkflowId(created.campaignId) });
+    expect((await request('POST', `/v1/templates/${templateId}/submit`)).statusCode).toBe(202);
+
+    await expect.poll(async () => (await campaignOf(created.campaignId)).status, { timeout: 40_000 }).toBe('COMPLETED');
+    for (const { number } of [...consented, unnamed]) expect(ledgerFor(number)).toHaveLength(1);
+    for (const { number } of [noCode, ...refused, otherSegment]) expect(ledgerFor(number)).toHaveLength(0);
+    const first = ledgerFor(consented[0]!.number)[0]!;
+    expect(first.request).toMatchObject({ message_type: 'template', template: { name: 'spring_offer', parameters: ['Person 0', expect.stringMatching(/^C-/)] } });
+    expect(ledgerFor(unnamed.number)[0]!.request).toMatchObject({ template: { parameters: ['friend', 'C-NONAME'] } });
+
+    // Delivery follows from the status webhooks.
+    await expect.poll(async () => (await campaignOf(created.campaignId)).progress.read, { timeout: 15_000 }).toBe(13);
+    expect((await campaignOf(created.campaignId)).progress).toMatchObject({
+      audience: 14, sent: 13, delivered: 13, pending: 0, failed: 0, skipped: 1,
+      skippedByReason: { [`${skipReasons.missingParameter}: 2`]: 1 },
+    });
+    const page = (await request('GET', `/v1/campaigns/${created.campaignId}/messages?limit=10`)).json<{ items: { state: string; clientRef?: string }[]; nextCursor: string }>();
+    expect(page.items).toHaveLength(10);
+    const rest = (await request('GET', `/v1/campaigns/${created.campaignId}/messages?limit=10&cursor=${page.nextCursor}`)).json<{ items: { state: string }[]; nextCursor: string | null }>();
+    expect(rest.items).toHaveLength(4);
+    expect(rest.nextCursor).toBeNull();
+    expect([...page.items, ...rest.items].filter((m) => m.state === 'SENT')).toHaveLength(13);
+  });
+
+  it('an opt-out during the run stops that recipient\'s message; pause and resume hold and continue', { timeout: 60_000 }, async () => {
+    const people = await Promise.all(Array.from({ length: 8 }, () => contact('slow')));
+    const created = await create({ audience: { kind: 'filter', attributes: { segment: 'slow' } }, ratePerSecond: 2 });
+    await expect.poll(() => people.filter((p) => ledgerFor(p.number).length > 0).length, { timeout: 20_000 }).toBeGreaterThan(0);
+    const last = people.at(-1)!;
+    expect((await request('POST', `/v1/contacts/${last.contactId}/consents`, { scope: 'MARKETING', granted: false, proof: 'STOP by phone' })).statusCode).toBe(201);
+
+    expect((await request('POST', `/v1/campaigns/${created.campaignId}/pause`)).json()).toMatchObject({ status: 'PAUSED' });
+    expect((await request('POST', `/v1/campaigns/${created.campaignId}/pause`)).statusCode).toBe(409);
+    await expect.poll(async () => (await campaignOf(created.campaignId)).status, { timeout: 20_000 }).toBe('PAUSED');
+    expect((await request('POST', `/v1/campaigns/${created.campaignId}/resume`)).json()).toMatchObject({ status: 'SENDING' });
+
+    await expect.poll(async () => (await campaignOf(created.campaignId)).status, { timeout: 30_000 }).toBe('COMPLETED');
+    expect(ledgerFor(last.number)).toHaveLength(0);
+    for (const person of people.slice(0, -1)) expect(ledgerFor(person.number)).toHaveLength(1);
+    expect((await campaignOf(created.campaignId)).progress.skippedByReason).toEqual({ [skipReasons.noConsent]: 1 });
+    expect((await request('POST', `/v1/campaigns/${created.campaignId}/resume`)).statusCode).toBe(409); // ended
+  });
+
+  it('exactly once through 5xx, 429 and answers dropped after acceptance (ambiguous, reconciled by client_ref)', { timeout: 90_000 }, async () => {
+    const people = await Promise.all(Array.from({ length: 40 }, () => contact('faulty')));
+    sim.simulator.faults = { serverErrorRate: 0.15, throttleRate: 0.1, retryAfterSeconds: 0, dropAfterAcceptRate: 0.15, latencyMs: { min: 0, max: 5 }, seed: 7 };
+    try {
+      // Started like the API does, with a short reconciliation deadline and small batches.
+      const campaignRow = await new CampaignsRepository(fixture.database.db).create({
+        name: 'Faulty', senderId, templateId, audience: { kind: 'filter', attributes: { segment: 'faulty' } },
+        parameters: [{ value: 'you' }, { attribute: 'code' }], schedule: { kind: 'now' },
+      }, 'WAITING_FOR_TEMPLATE');
+      const handle = await fixture.temporal.client.workflow.start<typeof campaign>('campaign', {
+        workflowId: campaignRow.workflowId, taskQueue,
+        args: [{ campaignId: campaignRow.campaignId, options: { batchSize: 7, concurrency: 4, reconcileDeadlineMs: 3_000 } }],
+      });
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'COMPLETED', failed: 0 });
+      expect(result.ambiguous).toBeGreaterThan(0); // the faults did bite
+    } finally {
+      sim.simulator.faults = { ...sim.simulator.faults, serverErrorRate: 0, throttleRate: 0, dropAfterAcceptRate: 0 };
+    }
+    for (const person of people) expect(ledgerFor(person.number), person.number).toHaveLength(1);
+  });
+
+  it('cancel stops the batch in flight and skips what was not sent', { timeout: 30_000 }, async () => {
+    const people = await Promise.all(Array.from({ length: 12 }, () => contact('cancel')));
+    const created = await create({ audience: { kind: 'list', contactIds: people.map((p) => p.contactId) }, ratePerSecond: 1 });
+    await expect.poll(() => people.filter((p) => ledgerFor(p.number).length > 0).length, { timeout: 20_000 }).toBeGreaterThan(0);
+    expect((await request('POST', `/v1/campaigns/${created.campaignId}/cancel`)).json()).toMatchObject({ status: 'CANCELLED' });
+    await expect.poll(async () => (await campaignOf(created.campaignId)).status, { timeout: 20_000 }).toBe('CANCELLED');
+    const { progress } = await campaignOf(created.campaignId);
+    expect(progress.sent + progress.skipped).toBe(12);
+    expect(progress.skipped).toBeGreaterThan(0);
+    expect(progress.skippedByReason[skipReasons.cancelled]).toBe(progress.skipped);
+    expect(people.reduce((n, p) => n + ledgerFor(p.number).length, 0)).toBe(progress.sent);
+  });
+});

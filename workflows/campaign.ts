@@ -1,0 +1,218 @@
+// campaign (workflow id campaign/<campaignId>): one run of a campaign.
+//
+// 1. At its time (a durable timer), it subscribes to the template's approval
+//    workflow and waits until the template is APPROVED; a rejection, a
+//    disablement or the approval timeout fails the campaign with the reason.
+// 2. It snapshots the audience into campaign_messages: the durable recipient
+//    list, one row (and one message id, the client_ref) per contact.
+// 3. It sends in batches, each one activity: consent re-checked per recipient
+//    at send time, quota taken from the portfolio's ledger (waiting, not
+//    failing, when the limit is used up), each message claimed before the call
+//    and settled after. Batches read PENDING rows in list order, so nothing is
+//    loaded whole and a retried batch only finds what is still to do.
+// 4. Ambiguous sends wait for a status webhook with their client_ref; with no
+//    sign of them by the reconciliation deadline they are sent again.
+// History stays bounded: a batch is three events, and the run continues as new
+// with its few counters well before Temporal's limits.
+import {
+  ActivityCancellationType,
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  isCancellation,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import type { CampaignPlan } from '../activities/campaigns.ts';
+import { isCampaignFinal, type BatchResult, type CampaignStatus } from '../domain/campaign.ts';
+import { CampaignId, EngineStatus, SenderNumber, TemplateName } from './search-attributes.ts';
+import { campaignProgress, controlCampaign, type CampaignControl, type CampaignProgress } from './campaign-messages.ts';
+import { dependOnTemplate, type TemplateDependency } from './template-dependency.ts';
+
+export interface CampaignOptions {
+  batchSize: number;
+  concurrency: number;
+  /** How long an ambiguous send waits for a sign of life before it is sent again. */
+  reconcileDeadlineMs: number;
+  /** How long to wait for the template's approval before failing. */
+  approvalTimeoutMs: number;
+}
+
+export const defaultCampaignOptions: CampaignOptions = {
+  batchSize: 500,
+  concurrency: 32,
+  reconcileDeadlineMs: 5 * 60_000,
+  approvalTimeoutMs: 7 * 24 * 3_600_000,
+};
+
+export interface CampaignInput {
+  campaignId: string;
+  /** Which run of the campaign this is (one-off campaigns have one). */
+  runKey?: string;
+  options?: Partial<CampaignOptions>;
+  /** Carried across continue-as-new. */
+  state?: CampaignProgress & { snapshotDone: boolean; paused: boolean; cancelled: boolean };
+}
+
+const { loadCampaignPlan, snapshotAudience, reconcileCampaign, recordCampaignStatus, skipRemainingMessages } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+// A pause or cancel cancels the batch in flight: the activity learns it from its
+// next heartbeat, stops claiming, and the workflow waits for it to settle what it started.
+const { sendCampaignBatch } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/** Well under Temporal's 50K-event limit and its warnings at 10K. */
+const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
+
+export async function campaign(input: CampaignInput): Promise<CampaignProgress> {
+  const options: CampaignOptions = { ...defaultCampaignOptions, ...input.options };
+  const runKey = input.runKey ?? 'once';
+  const state = input.state ?? {
+    campaignId: input.campaignId, status: 'SCHEDULED' as CampaignStatus, reason: null, audience: null,
+    sent: 0, failed: 0, skipped: 0, ambiguous: 0, deferred: 0, batches: 0,
+    snapshotDone: false, paused: false, cancelled: false,
+  };
+
+  setHandler(campaignProgress, () => {
+    const { snapshotDone: _s, paused: _p, cancelled: _c, ...progress } = state;
+    return progress;
+  });
+  // The batch in flight, so a pause or cancel stops it rather than waiting for it to finish.
+  let batchScope: CancellationScope | undefined;
+  setHandler(controlCampaign, (control: CampaignControl) => {
+    if (control === 'cancel') state.cancelled = true;
+    else state.paused = control === 'pause';
+    if (control !== 'resume') batchScope?.cancel();
+    return control === 'cancel' ? 'CANCELLED' : control === 'pause' ? 'PAUSED' : 'SENDING';
+  }, {
+    validator: (control: CampaignControl) => {
+      if (isCampaignFinal(state.status) || state.cancelled) throw new Error(`the campaign has ended (${state.status})`);
+      if (control === 'pause' && state.paused) throw new Error('the campaign is already paused');
+      if (control === 'resume' && !state.paused) throw new Error('the campaign is not paused');
+    },
+  });
+
+  const plan: CampaignPlan = await loadCampaignPlan({ campaignId: input.campaignId });
+  const setStatus = async (status: CampaignStatus, reason: string | null = null, final = false) => {
+    const changed = status !== state.status || reason !== state.reason;
+    state.status = status;
+    state.reason = reason;
+    if (changed || final) {
+      upsertSearchAttributes([
+        { key: CampaignId, value: plan.campaignId },
+        { key: TemplateName, value: plan.templateName },
+        { key: SenderNumber, value: plan.senderNumber },
+        { key: EngineStatus, value: `campaign:${status}` },
+      ]);
+      await recordCampaignStatus({ campaignId: plan.campaignId, status, reason, final });
+    }
+  };
+  const dependency: { template?: TemplateDependency } = {};
+  const finish = async (status: CampaignStatus, reason: string | null) => {
+    await dependency.template?.unsubscribe();
+    if (status === 'CANCELLED') await skipRemainingMessages({ campaignId: plan.campaignId, runKey });
+    await setStatus(status, reason, true);
+    await condition(allHandlersFinished);
+    return state;
+  };
+
+  if (!state.snapshotDone && plan.schedule.kind === 'at') {
+    const waitMs = Date.parse(plan.schedule.at) - Date.now();
+    if (waitMs > 0) {
+      await setStatus('SCHEDULED');
+      await condition(() => state.cancelled, waitMs);
+    }
+  }
+  if (state.cancelled) return finish('CANCELLED', 'cancelled');
+
+  const template = await dependOnTemplate(plan.templateId);
+  dependency.template = template;
+  if (!template.sendable) {
+    await setStatus('WAITING_FOR_TEMPLATE', `template ${plan.templateName} is ${template.status ?? 'not yet known'}`);
+    const approved = await Promise.race([template.waitUntilSendable(options.approvalTimeoutMs), condition(() => state.cancelled).then(() => false)]);
+    if (state.cancelled) return finish('CANCELLED', 'cancelled');
+    if (!approved) return finish('FAILED', `template ${plan.templateName} is ${template.status ?? 'unknown'}${template.reason ? `: ${template.reason}` : ''}${template.status && template.status !== 'APPROVED' ? '' : ' (approval timed out)'}`);
+  }
+
+  if (!state.snapshotDone) {
+    state.audience = (await snapshotAudience({ campaignId: plan.campaignId, runKey, scope: plan.scope })).audience;
+    state.snapshotDone = true;
+  }
+
+  let retryDelayMs = 1_000;
+  for (;;) {
+    if (state.cancelled) return finish('CANCELLED', 'cancelled');
+    if (state.paused) {
+      await setStatus('PAUSED', state.reason ?? 'paused by an operator');
+      await condition(() => !state.paused || state.cancelled);
+      state.reason = null;
+      continue;
+    }
+    if (!template.sendable) {
+      await setStatus('PAUSED', `template ${plan.templateName} is ${template.status ?? 'unknown'}`);
+      await condition(() => template.sendable || (template.status !== undefined && ['REJECTED', 'DISABLED', 'DELETED'].includes(template.status)) || state.cancelled);
+      if (state.cancelled) continue;
+      if (!template.sendable) return finish('FAILED', `template ${plan.templateName} is ${template.status}${template.reason ? `: ${template.reason}` : ''}`);
+    }
+    await setStatus('SENDING');
+
+    batchScope = new CancellationScope();
+    let batch: BatchResult;
+    try {
+      batch = await batchScope.run(() => sendCampaignBatch({ plan, runKey, batchSize: options.batchSize, concurrency: options.concurrency }));
+    } catch (error) {
+      if (!isCancellation(error)) throw error;
+      continue; // stopped for a pause or a cancel: the top of the loop handles it
+    } finally {
+      batchScope = undefined;
+    }
+    state.batches++;
+    state.sent += batch.sent;
+    state.failed += batch.failed;
+    state.skipped += batch.skipped;
+    state.ambiguous += batch.ambiguous;
+    state.deferred = batch.deferred;
+
+    if (batch.fatal) {
+      state.paused = true;
+      state.reason = batch.fatal;
+      continue;
+    }
+    if (batch.done) {
+      // Nothing pending: settle what is ambiguous (or left claimed by a crashed batch) before finishing.
+      const open = await reconcileCampaign({ campaignId: plan.campaignId, runKey, deadlineMs: options.reconcileDeadlineMs });
+      if (open.released > 0) continue;
+      if (open.open === 0) return finish('COMPLETED', null);
+      await condition(() => state.cancelled || state.paused, Math.min(options.reconcileDeadlineMs, 30_000));
+      continue;
+    }
+    if (batch.attempted === 0 && batch.deferred > 0) {
+      // The portfolio's limit is used up for now: wait for the window to free (or the governor to change its mind).
+      await setStatus('SENDING', `waiting for quota: ${batch.quotaReason ?? 'limit reached'}`);
+      const untilMs = batch.quotaRetryAt ? Date.parse(batch.quotaRetryAt) - Date.now() : 60_000;
+      await condition(() => state.cancelled || state.paused, Math.min(Math.max(untilMs, 1_000), 3_600_000));
+    } else if (batch.retryable > 0 && batch.sent === 0) {
+      retryDelayMs = Math.min(Math.max(retryDelayMs * 2, batch.retryAfterMs ?? 0), 60_000);
+      await sleep(retryDelayMs);
+    } else {
+      retryDelayMs = 1_000;
+    }
+
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
+      await condition(allHandlersFinished);
+      await template.unsubscribe();
+      await continueAsNew<typeof campaign>({ ...input, state });
+    }
+  }
+}
