@@ -68,6 +68,14 @@ export interface LimitWindows {
   upgradeWindowMs: number;
   /** How soon after qualifying Meta upgrades (6 h). */
   upgradeDelayMs: number;
+  /**
+   * What the quota ledger counts with: Meta's windows widened (and the service
+   * window narrowed) by 1 %, because Meta stamps a send when it arrives and an
+   * inbound message when it was written, a little before and after our own
+   * clock does; at the edge of a window we must never be the optimistic side.
+   */
+  quotaWindowMs: number;
+  quotaServiceWindowMs: number;
 }
 
 const HOUR = 3_600_000;
@@ -80,6 +88,8 @@ export function limitWindows(ladder: LadderConfig, timeScale = 1): LimitWindows 
     dayMs: (24 * HOUR) / timeScale,
     upgradeWindowMs: (ladder.upgradeWindowDays * 24 * HOUR) / timeScale,
     upgradeDelayMs: (ladder.upgradeDelayHours * HOUR) / timeScale,
+    quotaWindowMs: (24 * HOUR * 1.01) / timeScale,
+    quotaServiceWindowMs: (24 * HOUR * 0.99) / timeScale,
   };
 }
 

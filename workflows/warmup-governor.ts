@@ -220,7 +220,7 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
     state.decision = decideSending(view(), ramp);
     const usage = await syncPortfolioQuota({
       portfolioId: state.portfolioId,
-      policy: sameDecision(recorded, state.decision) ? null : { ...state.decision, messagingLimit: state.limit, windowMs: windows.windowMs, serviceWindowMs: windows.serviceWindowMs },
+      policy: sameDecision(recorded, state.decision) ? null : { ...state.decision, messagingLimit: state.limit, windowMs: windows.quotaWindowMs, serviceWindowMs: windows.quotaServiceWindowMs },
       windowMs: windows.windowMs,
       upgradeWindowMs: windows.upgradeWindowMs,
     });

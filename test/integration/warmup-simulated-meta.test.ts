@@ -108,6 +108,33 @@ describe('warm-up against the simulated Meta', () => {
     expect(await listed.json()).toMatchObject({ data: [{ id: expect.any(String), quality_rating: 'YELLOW', whatsapp_business_manager_messaging_limit: 'TIER_10K' }] });
   });
 
+  it('a warm portfolio sending its whole limit through two windows is never refused by Meta', { timeout: 60_000 }, async () => {
+    const fullPortfolio = `6${String(Date.now() + 1).slice(-9)}`;
+    const fullNumber = '447911123656';
+    sim.simulator.accounts.register({ ...account, apiKey: `${account.apiKey}w`, numbers: [fullNumber] });
+    const created = await fixture.api.request({
+      method: 'POST', url: '/v1/senders',
+      payload: { nickname: 'Warm line', whatsappNumber: `+${fullNumber}`, apiKey: `${account.apiKey}w`, apiSecret: account.apiSecret, wabaId: '77', portfolioId: fullPortfolio },
+    });
+    const fullSender = created.json<{ senderId: string }>().senderId;
+    sim.simulator.meta.define({ id: fullPortfolio, wabaIds: ['77'], numbers: [fullNumber], limit: 250 });
+    expect((await fixture.api.request({ method: 'POST', url: '/v1/warmups', payload: { portfolioId: fullPortfolio, currentLimit: 250, targetLimit: 250, quality: 'GREEN' } })).statusCode).toBe(202);
+    const row = () => fixture.database.db.selectFrom('portfolio_quotas').selectAll().where('portfolio_id', '=', fullPortfolio).executeTakeFirst();
+    await expect.poll(async () => (await row())?.allowance, { timeout: 15_000 }).toBe(250); // WARM: the whole limit
+
+    const sender = createMessenger({ apiKey: `${account.apiKey}w`, apiSecret: account.apiSecret }, { apiHost: sim.url, timeoutMs: 5_000 });
+    let sent = 0;
+    const until = Date.now() + 25_000; // two and a half simulated days
+    while (Date.now() < until) {
+      const grant = await new QuotaLedger(fixture.database.db).reserve({ portfolioId: fullPortfolio, senderId: fullSender, consumer: 'full', recipients: freshRecipients(40) });
+      await Promise.all(grant.counted.map((to) => sender.send({ kind: 'template', to, from: `+${fullNumber}`, clientRef: `full:${to}`, name: 'hello', locale: 'en_US', parameters: [] })));
+      sent += grant.counted.length;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(sent).toBeGreaterThan(2 * 250); // the limit was used in full, window after window
+    expect(sim.simulator.meta.view(fullPortfolio)).toMatchObject({ rejected: 0 });
+  });
+
   it('past the limit Meta refuses the send: the status webhook says rejected with 131048', { timeout: 30_000 }, async () => {
     const tiny = `${portfolioId}-tiny`;
     const otherNumber = '447911123655';

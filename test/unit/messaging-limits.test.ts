@@ -36,7 +36,10 @@ describe('the ladder', () => {
     expect(limitAtLeast(a, b)).toBe(result));
 
   it('scales every window for demos, never below real time', () => {
-    expect(limitWindows(defaultLadder)).toEqual({ windowMs: DAY, serviceWindowMs: DAY, dayMs: DAY, upgradeWindowMs: 7 * DAY, upgradeDelayMs: 6 * HOUR });
+    expect(limitWindows(defaultLadder)).toEqual({
+      windowMs: DAY, serviceWindowMs: DAY, dayMs: DAY, upgradeWindowMs: 7 * DAY, upgradeDelayMs: 6 * HOUR,
+      quotaWindowMs: DAY * 1.01, quotaServiceWindowMs: DAY * 0.99, // the ledger errs on the safe side of Meta's clock
+    });
     expect(limitWindows(defaultLadder, 1440).windowMs).toBe(60_000);
     expect(() => limitWindows(defaultLadder, 0.5)).toThrow(RangeError);
   });
