@@ -4,8 +4,10 @@
 // message id as client_ref, so however often a batch is retried or a worker
 // dies, a message is sent once, or it is ambiguous and reconciled, never
 // blindly resent.
-import { Context } from '@temporalio/activity';
+import { setTimeout } from 'node:timers/promises';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CampaignsRepository, SendCandidate } from '../db/campaigns.ts';
+import { NotFoundProblem } from '../domain/problems.ts';
 import type { QuotaLedger } from '../db/quota.ts';
 import type { SendersRepository } from '../db/senders.ts';
 import type { TemplatesRepository } from '../db/templates.ts';
@@ -19,7 +21,7 @@ import {
   type CampaignStatus,
 } from '../domain/campaign.ts';
 import type { ConsentScope } from '../domain/consent.ts';
-import { bodyParameterNames } from '../domain/template.ts';
+import { bodyParameterNames, type TemplateStatus } from '../domain/template.ts';
 import { VonageRequestError } from '../vonage/failures.ts';
 import { createMessenger } from '../vonage/messenger.ts';
 
@@ -53,8 +55,8 @@ export interface BatchInput {
   concurrency: number;
 }
 
-/** Starts spaced 1/rate apart, however many run at once. */
-function pacer(ratePerSecond: number | null): () => Promise<void> {
+/** Starts spaced 1/rate apart, however many run at once; an abort ends every wait at once. */
+function pacer(ratePerSecond: number | null, signal: AbortSignal): () => Promise<void> {
   if (!ratePerSecond) return async () => {};
   const interval = 1000 / ratePerSecond;
   let next = performance.now();
@@ -62,8 +64,23 @@ function pacer(ratePerSecond: number | null): () => Promise<void> {
     const at = Math.max(next, performance.now());
     next = at + interval;
     const wait = at - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0 && !signal.aborted) await setTimeout(wait, undefined, { signal }).catch(() => undefined);
   };
+}
+
+/** A message is tried at most this often for retryable failures before it fails. */
+const MAX_ATTEMPTS = 10;
+
+/** Recording an outcome is worth a few quick tries: losing it would make a known send ambiguous. */
+async function retrySettle(write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await setTimeout(200 * attempt);
+    }
+  }
 }
 
 async function inParallel<T>(items: readonly T[], concurrency: number, run: (item: T) => Promise<void>): Promise<void> {
@@ -76,9 +93,115 @@ async function inParallel<T>(items: readonly T[], concurrency: number, run: (ite
 
 export function createCampaignActivities(deps: CampaignActivityDependencies) {
   const { campaigns, templates, senders, quota } = deps;
+
+  async function sendBatch(plan: CampaignPlan, runKey: string, batchSize: number, concurrency: number, result: BatchResult, context: Context): Promise<BatchResult> {
+    const candidates = await campaigns.pending(plan.campaignId, runKey, plan.scope, batchSize);
+    if (candidates.length === 0) return { ...result, done: true };
+
+    // Consent and parameters as they are now, not as they were at the snapshot.
+    const mapping = (await campaigns.getRow(plan.campaignId)).parameters ?? undefined;
+    const ready: { candidate: SendCandidate; to: string; values: string[] }[] = [];
+    const skips = new Map<string, string[]>();
+    const skip = (reason: string, id: string) => skips.set(reason, [...(skips.get(reason) ?? []), id]);
+    for (const candidate of candidates) {
+      if (!candidate.currentNumber) { skip(skipReasons.noNumber, candidate.messageId); continue; }
+      if (!candidate.consented) { skip(skipReasons.noConsent, candidate.messageId); continue; }
+      const parameters = resolveParameters(plan.parameterNames, mapping, { ...candidate, whatsappNumber: candidate.currentNumber });
+      if (!parameters.ok) { skip(`${skipReasons.missingParameter}: ${parameters.missing}`, candidate.messageId); continue; }
+      ready.push({ candidate, to: candidate.currentNumber, values: parameters.values });
+    }
+    for (const [reason, ids] of skips) {
+      await campaigns.skip(ids, reason);
+      result.skipped += ids.length;
+    }
+
+    // The portfolio's quota: counted before sending, so a crash can only under-send, never exceed.
+    let allowed = ready;
+    if (plan.portfolioId && ready.length > 0) {
+      const grant = await quota.reserve({ portfolioId: plan.portfolioId, senderId: plan.senderId, consumer: `campaign/${plan.campaignId}`, recipients: ready.map((r) => r.to) });
+      const granted = new Set([...grant.counted, ...grant.free]);
+      allowed = ready.filter((r) => granted.has(r.to));
+      result.deferred = ready.length - allowed.length;
+      result.quotaRetryAt = grant.retryAt?.toISOString() ?? null;
+      result.quotaReason = grant.reason;
+    }
+
+    const { credentials } = await senders.withCredentials(plan.senderId);
+    const messenger = createMessenger(credentials, deps.vonage);
+    const nextSlot = pacer(plan.ratePerSecond, context.cancellationSignal);
+    // The first unexpected error stops every lane from starting another send; the
+    // batch fails only once the sends already under way have been settled.
+    let broken: Error | undefined;
+    const stopped = () => broken !== undefined || result.fatal !== null || context.cancellationSignal.aborted;
+    await inParallel(allowed, concurrency, async (item) => {
+      await nextSlot();
+      if (stopped()) return; // still PENDING: sent on resume or retry, skipped on cancel
+      try {
+        await sendOne(item);
+      } catch (error) {
+        broken ??= error instanceof Error ? error : new Error(String(error));
+      }
+    });
+    if (broken !== undefined) throw broken;
+    if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+    return result;
+
+    async function sendOne({ candidate, to, values }: (typeof allowed)[number]): Promise<void> {
+      // Consent is checked again in the claim itself, the last moment before the send leaves.
+      const claim = await campaigns.claimForSend(candidate.messageId, plan.scope);
+      if (claim === 'no-consent') result.skipped++;
+      if (typeof claim !== 'number') return;
+      const settle = (outcome: Parameters<CampaignsRepository['settle']>[2]) => retrySettle(() => campaigns.settle(candidate.messageId, claim, outcome));
+      result.attempted++;
+      let messageUuid: string;
+      try {
+        ({ messageUuid } = await messenger.send({ kind: 'template', to, from: plan.senderNumber, clientRef: candidate.messageId, name: plan.templateName, locale: plan.locale, parameters: values }));
+      } catch (error) {
+        if (!(error instanceof VonageRequestError)) {
+          // Not Vonage's answer (a bug or the process failing): the request may have left.
+          result.ambiguous++;
+          await settle({ state: 'AMBIGUOUS', reason: String(error) });
+          return;
+        }
+        const fatal = error.verdict.class !== 'ambiguous' ? campaignFatalReason(error.status, error.code) : undefined;
+        if (fatal) {
+          result.fatal ??= fatal;
+          await settle({ state: 'PENDING', reason: fatal });
+        } else if (error.code === '1320') {
+          // "Message already sent": an earlier attempt of this very message did leave.
+          result.sent++;
+          await settle({ state: 'SENT', messageUuid: null });
+        } else if (error.verdict.class === 'permanent') {
+          result.failed++;
+          await settle({ state: 'FAILED', reason: error.verdict.reason });
+        } else if (error.verdict.class === 'retryable') {
+          if (claim >= MAX_ATTEMPTS) {
+            result.failed++;
+            await settle({ state: 'FAILED', reason: `gave up after ${claim} attempts: ${error.verdict.reason}` });
+            return;
+          }
+          result.retryable++;
+          if (error.verdict.retryAfterMs !== undefined) result.retryAfterMs = Math.max(result.retryAfterMs ?? 0, error.verdict.retryAfterMs);
+          await settle({ state: 'PENDING', reason: error.verdict.reason });
+        } else {
+          // The request left without an answer: only a status webhook or the reconciliation deadline settles it.
+          result.ambiguous++;
+          await settle({ state: 'AMBIGUOUS', reason: error.verdict.reason });
+        }
+        return;
+      }
+      // Sent: recording it is retried on its own, so a database hiccup never turns a known send into an ambiguous one.
+      result.sent++;
+      await settle({ state: 'SENT', messageUuid });
+    }
+  }
+
   return {
     async loadCampaignPlan({ campaignId }: { campaignId: string }): Promise<CampaignPlan> {
-      const campaign = await campaigns.getRow(campaignId);
+      const campaign = await campaigns.getRow(campaignId).catch((error: unknown) => {
+        // No such campaign will ever appear: retrying forever would help nobody.
+        throw error instanceof NotFoundProblem ? ApplicationFailure.nonRetryable(error.message, 'CampaignNotFound') : error;
+      });
       const template = await templates.getRow(campaign.template_id);
       const sender = await senders.get(campaign.sender_id);
       return {
@@ -96,90 +219,24 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
       };
     },
 
+    async templateStatusOf({ templateId }: { templateId: string }): Promise<TemplateStatus> {
+      return (await templates.getRow(templateId)).status;
+    },
+
     async snapshotAudience({ campaignId, runKey, scope }: { campaignId: string; runKey: string; scope: ConsentScope }): Promise<{ audience: number }> {
       return { audience: await campaigns.snapshot(campaignId, runKey, scope) };
     },
 
     async sendCampaignBatch({ plan, runKey, batchSize, concurrency }: BatchInput): Promise<BatchResult> {
       const result: BatchResult = { done: false, attempted: 0, sent: 0, failed: 0, skipped: 0, ambiguous: 0, retryable: 0, retryAfterMs: null, deferred: 0, quotaRetryAt: null, quotaReason: null, fatal: null };
-      const candidates = await campaigns.pending(plan.campaignId, runKey, plan.scope, batchSize);
-      if (candidates.length === 0) return { ...result, done: true };
-
-      // Consent and parameters as they are now, not as they were at the snapshot.
-      const mapping = (await campaigns.getRow(plan.campaignId)).parameters ?? undefined;
-      const ready: { candidate: SendCandidate; to: string; values: string[] }[] = [];
-      const skips = new Map<string, string[]>();
-      const skip = (reason: string, id: string) => skips.set(reason, [...(skips.get(reason) ?? []), id]);
-      for (const candidate of candidates) {
-        if (!candidate.currentNumber) { skip(skipReasons.noNumber, candidate.messageId); continue; }
-        if (!candidate.consented) { skip(skipReasons.noConsent, candidate.messageId); continue; }
-        const parameters = resolveParameters(plan.parameterNames, mapping, { ...candidate, whatsappNumber: candidate.currentNumber });
-        if (!parameters.ok) { skip(`${skipReasons.missingParameter}: ${parameters.missing}`, candidate.messageId); continue; }
-        ready.push({ candidate, to: candidate.currentNumber, values: parameters.values });
-      }
-      for (const [reason, ids] of skips) {
-        await campaigns.skip(ids, reason);
-        result.skipped += ids.length;
-      }
-
-      // The portfolio's quota: counted before sending, so a crash can only under-send, never exceed.
-      let allowed = ready;
-      if (plan.portfolioId && ready.length > 0) {
-        const grant = await quota.reserve({ portfolioId: plan.portfolioId, senderId: plan.senderId, consumer: `campaign/${plan.campaignId}`, recipients: ready.map((r) => r.to) });
-        const granted = new Set([...grant.counted, ...grant.free]);
-        allowed = ready.filter((r) => granted.has(r.to));
-        result.deferred = ready.length - allowed.length;
-        result.quotaRetryAt = grant.retryAt?.toISOString() ?? null;
-        result.quotaReason = grant.reason;
-      }
-
-      const { credentials } = await senders.withCredentials(plan.senderId);
-      const messenger = createMessenger(credentials, deps.vonage);
-      const nextSlot = pacer(plan.ratePerSecond);
       const context = Context.current();
-      // Heartbeats carry the workflow's cancellation (pause, cancel) to this batch.
+      // Heartbeats carry the workflow's cancellation (pause, cancel, template paused) to this batch, from its first moment.
       const beat = setInterval(() => context.heartbeat({ attempted: result.attempted }), 1_000);
+      context.heartbeat();
       try {
-        await inParallel(allowed, concurrency, async (item) => {
-          await nextSlot();
-          if (result.fatal || context.cancellationSignal.aborted) return; // still PENDING: sent on resume, skipped on cancel
-          await sendOne(item);
-        });
+        return await sendBatch(plan, runKey, batchSize, concurrency, result, context);
       } finally {
         clearInterval(beat);
-      }
-      if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-      return result;
-
-      async function sendOne({ candidate, to, values }: (typeof allowed)[number]): Promise<void> {
-        // Consent is checked again in the claim itself, the last moment before the send leaves.
-        const claim = await campaigns.claimForSend(candidate.messageId, plan.scope);
-        if (claim === 'no-consent') result.skipped++;
-        if (claim !== 'claimed') return;
-        result.attempted++;
-        try {
-          const { messageUuid } = await messenger.send({ kind: 'template', to, from: plan.senderNumber, clientRef: candidate.messageId, name: plan.templateName, locale: plan.locale, parameters: values });
-          await campaigns.settle(candidate.messageId, { state: 'SENT', messageUuid });
-          result.sent++;
-        } catch (error) {
-          const failure = error instanceof VonageRequestError ? error : undefined;
-          const fatal = failure && failure.verdict.class !== 'ambiguous' ? campaignFatalReason(failure.status, failure.code) : undefined;
-          if (fatal) {
-            result.fatal ??= fatal;
-            await campaigns.settle(candidate.messageId, { state: 'PENDING', reason: fatal });
-          } else if (failure?.verdict.class === 'permanent') {
-            result.failed++;
-            await campaigns.settle(candidate.messageId, { state: 'FAILED', reason: failure.verdict.reason });
-          } else if (failure?.verdict.class === 'retryable') {
-            result.retryable++;
-            if (failure.verdict.retryAfterMs !== undefined) result.retryAfterMs = Math.max(result.retryAfterMs ?? 0, failure.verdict.retryAfterMs);
-            await campaigns.settle(candidate.messageId, { state: 'PENDING', reason: failure.verdict.reason });
-          } else {
-            // The request may have left: only a status webhook or the reconciliation deadline settles it.
-            result.ambiguous++;
-            await campaigns.settle(candidate.messageId, { state: 'AMBIGUOUS', reason: failure?.verdict.reason ?? String(error) });
-          }
-        }
       }
     },
 

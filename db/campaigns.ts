@@ -203,28 +203,33 @@ export class CampaignsRepository {
    * PENDING → CLAIMED, in the same statement that checks the contact's consent
    * as it is at this instant: an opt-out committed before the claim stops the
    * send, whenever the audience was snapshotted or the batch began. 'no-consent'
-   * also marks the message SKIPPED; 'taken' means another attempt has it.
+   * also marks the message SKIPPED; 'taken' means another attempt has it. A
+   * claim is its attempt number: only that claim may settle the message.
    */
-  async claimForSend(messageId: string, scope: ConsentScope): Promise<'claimed' | 'no-consent' | 'taken'> {
-    const claimed = await sql<{ message_id: string }>`
+  async claimForSend(messageId: string, scope: ConsentScope): Promise<number | 'no-consent' | 'taken'> {
+    const claimed = await sql<{ attempts: number }>`
       update campaign_messages m set state = 'CLAIMED', claimed_at = now(), attempts = m.attempts + 1, updated_at = now()
       from contacts c
       where c.contact_id = m.contact_id and m.message_id = ${messageId}::uuid and m.state = 'PENDING' and ${sql.ref(`c.${consentColumn(scope)}`)} is true
-      returning m.message_id`.execute(this.#db);
-    if (claimed.rows.length > 0) return 'claimed';
+      returning m.attempts`.execute(this.#db);
+    if (claimed.rows[0]) return claimed.rows[0].attempts;
     const skipped = await this.#db.updateTable('campaign_messages').set({ state: 'SKIPPED', reason: skipReasons.noConsent, updated_at: new Date() })
       .where('message_id', '=', messageId).where('state', '=', 'PENDING').executeTakeFirst();
     return Number(skipped.numUpdatedRows) > 0 ? 'no-consent' : 'taken';
   }
 
-  /** Ends a claimed message: SENT with Vonage's uuid, FAILED or AMBIGUOUS, or back to PENDING (nothing left). */
-  async settle(messageId: string, outcome: { state: 'SENT'; messageUuid: string } | { state: 'FAILED'; reason: string } | { state: 'AMBIGUOUS'; reason: string } | { state: 'PENDING'; reason: string }): Promise<void> {
+  /**
+   * Ends a claim: SENT with Vonage's uuid, FAILED or AMBIGUOUS, or back to
+   * PENDING (nothing left). A stale attempt whose claim was released and taken
+   * again (its attempt number moved on) changes nothing.
+   */
+  async settle(messageId: string, attempt: number, outcome: { state: 'SENT'; messageUuid: string | null } | { state: 'FAILED'; reason: string } | { state: 'AMBIGUOUS'; reason: string } | { state: 'PENDING'; reason: string }): Promise<void> {
     await this.#db.updateTable('campaign_messages').set({
       state: outcome.state,
       reason: 'reason' in outcome ? outcome.reason : null,
       ...(outcome.state === 'SENT' ? { message_uuid: outcome.messageUuid, sent_at: new Date() } : {}),
       updated_at: new Date(),
-    }).where('message_id', '=', messageId).where('state', '=', 'CLAIMED').execute();
+    }).where('message_id', '=', messageId).where('state', '=', 'CLAIMED').where('attempts', '=', attempt).execute();
   }
 
   /** PENDING → SKIPPED with a reason (no consent now, a missing parameter, cancelled). */
@@ -253,6 +258,12 @@ export class CampaignsRepository {
       from message_statuses s
       where s.client_ref = m.message_id::text and m.campaign_id = ${campaignId}::uuid and m.run_key = ${runKey} and m.state in ('AMBIGUOUS', 'CLAIMED')
       returning m.message_id`.execute(this.#db);
+    // A status webhook stored but not yet applied is just as much a sign of life.
+    const stored = await sql<{ message_id: string }>`
+      update campaign_messages m set state = 'SENT', message_uuid = e.message_uuid, reason = null, updated_at = now()
+      from webhook_events e
+      where e.kind = 'status' and e.payload->>'client_ref' = m.message_id::text and m.campaign_id = ${campaignId}::uuid and m.run_key = ${runKey} and m.state in ('AMBIGUOUS', 'CLAIMED')
+      returning m.message_id`.execute(this.#db);
     const released = await this.#db.updateTable('campaign_messages')
       .set({ state: 'PENDING', reason: 'no sign of the ambiguous send before the reconciliation deadline: sending again', updated_at: new Date() })
       .where('campaign_id', '=', campaignId).where('run_key', '=', runKey).where('state', 'in', ['AMBIGUOUS', 'CLAIMED'])
@@ -261,7 +272,7 @@ export class CampaignsRepository {
     const open = await this.#db.selectFrom('campaign_messages').select((eb) => eb.fn.countAll<string>().as('n'))
       .where('campaign_id', '=', campaignId).where('run_key', '=', runKey).where('state', 'in', ['AMBIGUOUS', 'CLAIMED'])
       .executeTakeFirstOrThrow();
-    return { confirmed: confirmed.rows.length, released: Number(released.numUpdatedRows), open: Number(open.n) };
+    return { confirmed: confirmed.rows.length + stored.rows.length, released: Number(released.numUpdatedRows), open: Number(open.n) };
   }
 
   /** Live counts of a campaign (every run), with delivery from the status webhooks. */

@@ -16,11 +16,12 @@
 // with its few counters well before Temporal's limits.
 import {
   ActivityCancellationType,
+  ActivityFailure,
   allHandlersFinished,
   CancellationScope,
   condition,
-  isCancellation,
   continueAsNew,
+  isCancellation,
   proxyActivities,
   setHandler,
   sleep,
@@ -30,6 +31,7 @@ import {
 import type { Activities } from '../activities/index.ts';
 import type { CampaignPlan } from '../activities/campaigns.ts';
 import { isCampaignFinal, type BatchResult, type CampaignStatus } from '../domain/campaign.ts';
+import { isFinal, type TemplateStatus } from '../domain/template.ts';
 import { CampaignId, EngineStatus, SenderNumber, TemplateName } from './search-attributes.ts';
 import { campaignProgress, controlCampaign, type CampaignControl, type CampaignProgress } from './campaign-messages.ts';
 import { dependOnTemplate, type TemplateDependency } from './template-dependency.ts';
@@ -46,7 +48,7 @@ export interface CampaignOptions {
 export const defaultCampaignOptions: CampaignOptions = {
   batchSize: 500,
   concurrency: 32,
-  reconcileDeadlineMs: 5 * 60_000,
+  reconcileDeadlineMs: 15 * 60_000,
   approvalTimeoutMs: 7 * 24 * 3_600_000,
 };
 
@@ -56,10 +58,12 @@ export interface CampaignInput {
   runKey?: string;
   options?: Partial<CampaignOptions>;
   /** Carried across continue-as-new. */
-  state?: CampaignProgress & { snapshotDone: boolean; paused: boolean; cancelled: boolean };
+  state?: CarriedState;
 }
 
-const { loadCampaignPlan, snapshotAudience, reconcileCampaign, recordCampaignStatus, skipRemainingMessages } = proxyActivities<Activities>({
+type CarriedState = CampaignProgress & { snapshotDone: boolean; paused: boolean; cancelled: boolean; templateStatus?: TemplateStatus | undefined };
+
+const { loadCampaignPlan, snapshotAudience, reconcileCampaign, recordCampaignStatus, skipRemainingMessages, templateStatusOf } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -78,18 +82,20 @@ const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
 export async function campaign(input: CampaignInput): Promise<CampaignProgress> {
   const options: CampaignOptions = { ...defaultCampaignOptions, ...input.options };
   const runKey = input.runKey ?? 'once';
-  const state = input.state ?? {
-    campaignId: input.campaignId, status: 'SCHEDULED' as CampaignStatus, reason: null, audience: null,
+  const state: CarriedState = input.state ?? {
+    campaignId: input.campaignId, status: 'SCHEDULED', reason: null, audience: null,
     sent: 0, failed: 0, skipped: 0, ambiguous: 0, deferred: 0, batches: 0,
     snapshotDone: false, paused: false, cancelled: false,
   };
+  /** Set once the run is ending: controls are refused from then on. */
+  let finishing = false;
+  // The batch in flight, so a pause, a cancel or a template that stops being sendable stops it.
+  let batchScope: CancellationScope | undefined;
 
   setHandler(campaignProgress, () => {
-    const { snapshotDone: _s, paused: _p, cancelled: _c, ...progress } = state;
+    const { snapshotDone: _s, paused: _p, cancelled: _c, templateStatus: _t, ...progress } = state;
     return progress;
   });
-  // The batch in flight, so a pause or cancel stops it rather than waiting for it to finish.
-  let batchScope: CancellationScope | undefined;
   setHandler(controlCampaign, (control: CampaignControl) => {
     if (control === 'cancel') state.cancelled = true;
     else state.paused = control === 'pause';
@@ -97,7 +103,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
     return control === 'cancel' ? 'CANCELLED' : control === 'pause' ? 'PAUSED' : 'SENDING';
   }, {
     validator: (control: CampaignControl) => {
-      if (isCampaignFinal(state.status) || state.cancelled) throw new Error(`the campaign has ended (${state.status})`);
+      if (finishing || isCampaignFinal(state.status) || state.cancelled) throw new Error(`the campaign has ended (${state.status})`);
       if (control === 'pause' && state.paused) throw new Error('the campaign is already paused');
       if (control === 'resume' && !state.paused) throw new Error('the campaign is not paused');
     },
@@ -119,100 +125,127 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
     }
   };
   const dependency: { template?: TemplateDependency } = {};
-  const finish = async (status: CampaignStatus, reason: string | null) => {
+  // Whatever ends the run (done, cancelled, failed, even a bug) writes it to the row: never left SENDING.
+  const finish = (status: CampaignStatus, reason: string | null) => CancellationScope.nonCancellable(async () => {
+    finishing = true;
     await dependency.template?.unsubscribe();
     if (status === 'CANCELLED') await skipRemainingMessages({ campaignId: plan.campaignId, runKey });
     await setStatus(status, reason, true);
     await condition(allHandlersFinished);
     return state;
-  };
+  });
 
-  if (!state.snapshotDone && plan.schedule.kind === 'at') {
-    const waitMs = Date.parse(plan.schedule.at) - Date.now();
-    if (waitMs > 0) {
-      await setStatus('SCHEDULED');
-      await condition(() => state.cancelled, waitMs);
-    }
+  try {
+    return await run();
+  } catch (error) {
+    if (isCancellation(error)) return finish('CANCELLED', 'the workflow was cancelled');
+    const cause = error instanceof ActivityFailure && error.cause ? error.cause.message : error instanceof Error ? error.message : String(error);
+    await finish('FAILED', cause);
+    throw error;
   }
-  if (state.cancelled) return finish('CANCELLED', 'cancelled');
 
-  const template = await dependOnTemplate(plan.templateId);
-  dependency.template = template;
-  if (!template.sendable) {
-    await setStatus('WAITING_FOR_TEMPLATE', `template ${plan.templateName} is ${template.status ?? 'not yet known'}`);
-    const approved = await Promise.race([template.waitUntilSendable(options.approvalTimeoutMs), condition(() => state.cancelled).then(() => false)]);
+  async function run(): Promise<CampaignProgress> {
+    if (!state.snapshotDone && plan.schedule.kind === 'at') {
+      const waitMs = Date.parse(plan.schedule.at) - Date.now();
+      if (waitMs > 0) {
+        await setStatus('SCHEDULED');
+        await condition(() => state.cancelled, waitMs);
+      }
+    }
     if (state.cancelled) return finish('CANCELLED', 'cancelled');
-    if (!approved) return finish('FAILED', `template ${plan.templateName} is ${template.status ?? 'unknown'}${template.reason ? `: ${template.reason}` : ''}${template.status && template.status !== 'APPROVED' ? '' : ' (approval timed out)'}`);
-  }
 
-  if (!state.snapshotDone) {
-    state.audience = (await snapshotAudience({ campaignId: plan.campaignId, runKey, scope: plan.scope })).audience;
-    state.snapshotDone = true;
-  }
-
-  let retryDelayMs = 1_000;
-  for (;;) {
-    if (state.cancelled) return finish('CANCELLED', 'cancelled');
-    if (state.paused) {
-      await setStatus('PAUSED', state.reason ?? 'paused by an operator');
-      await condition(() => !state.paused || state.cancelled);
-      state.reason = null;
-      continue;
+    // A template not yet submitted has no approval workflow to follow: wait for its submission.
+    for (let status = await templateStatusOf({ templateId: plan.templateId }); status === 'DRAFT'; status = await templateStatusOf({ templateId: plan.templateId })) {
+      await setStatus('WAITING_FOR_TEMPLATE', `template ${plan.templateName} is a draft: submit it`);
+      if (await condition(() => state.cancelled, '30 seconds')) return finish('CANCELLED', 'cancelled');
     }
-    if (!template.sendable) {
-      await setStatus('PAUSED', `template ${plan.templateName} is ${template.status ?? 'unknown'}`);
-      await condition(() => template.sendable || (template.status !== undefined && ['REJECTED', 'DISABLED', 'DELETED'].includes(template.status)) || state.cancelled);
-      if (state.cancelled) continue;
-      if (!template.sendable) return finish('FAILED', `template ${plan.templateName} is ${template.status}${template.reason ? `: ${template.reason}` : ''}`);
-    }
-    await setStatus('SENDING');
-
-    batchScope = new CancellationScope();
-    let batch: BatchResult;
-    try {
-      batch = await batchScope.run(() => sendCampaignBatch({ plan, runKey, batchSize: options.batchSize, concurrency: options.concurrency }));
-    } catch (error) {
-      if (!isCancellation(error)) throw error;
-      continue; // stopped for a pause or a cancel: the top of the loop handles it
-    } finally {
-      batchScope = undefined;
-    }
-    state.batches++;
-    state.sent += batch.sent;
-    state.failed += batch.failed;
-    state.skipped += batch.skipped;
-    state.ambiguous += batch.ambiguous;
-    state.deferred = batch.deferred;
-
-    if (batch.fatal) {
-      state.paused = true;
-      state.reason = batch.fatal;
-      continue;
-    }
-    if (batch.done) {
-      // Nothing pending: settle what is ambiguous (or left claimed by a crashed batch) before finishing.
-      const open = await reconcileCampaign({ campaignId: plan.campaignId, runKey, deadlineMs: options.reconcileDeadlineMs });
-      if (open.released > 0) continue;
-      if (open.open === 0) return finish('COMPLETED', null);
-      await condition(() => state.cancelled || state.paused, Math.min(options.reconcileDeadlineMs, 30_000));
-      continue;
-    }
-    if (batch.attempted === 0 && batch.deferred > 0) {
-      // The portfolio's limit is used up for now: wait for the window to free (or the governor to change its mind).
-      await setStatus('SENDING', `waiting for quota: ${batch.quotaReason ?? 'limit reached'}`);
-      const untilMs = batch.quotaRetryAt ? Date.parse(batch.quotaRetryAt) - Date.now() : 60_000;
-      await condition(() => state.cancelled || state.paused, Math.min(Math.max(untilMs, 1_000), 3_600_000));
-    } else if (batch.retryable > 0 && batch.sent === 0) {
-      retryDelayMs = Math.min(Math.max(retryDelayMs * 2, batch.retryAfterMs ?? 0), 60_000);
-      await sleep(retryDelayMs);
-    } else {
-      retryDelayMs = 1_000;
+    const template = await dependOnTemplate(plan.templateId);
+    dependency.template = template;
+    if (state.templateStatus && template.status === undefined) template.receive({ templateId: plan.templateId, status: state.templateStatus, reason: null });
+    // A template that stops being sendable stops the batch in flight: Meta would refuse every send.
+    template.onChange = () => {
+      state.templateStatus = template.status;
+      if (!template.sendable) batchScope?.cancel();
+    };
+    if (!template.sendable && !state.snapshotDone) {
+      await setStatus('WAITING_FOR_TEMPLATE', `template ${plan.templateName} is ${template.status ?? 'not yet known'}`);
+      const approved = await Promise.race([template.waitUntilSendable(options.approvalTimeoutMs), condition(() => state.cancelled).then(() => false)]);
+      if (state.cancelled) return finish('CANCELLED', 'cancelled');
+      if (!approved) return finish('FAILED', `template ${plan.templateName} is ${template.status ?? 'unknown'}${template.reason ? `: ${template.reason}` : ''}${template.status === undefined || !isFinal(template.status) ? ' (no approval in time)' : ''}`);
     }
 
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
-      await condition(allHandlersFinished);
-      await template.unsubscribe();
-      await continueAsNew<typeof campaign>({ ...input, state });
+    if (!state.snapshotDone) {
+      state.audience = (await snapshotAudience({ campaignId: plan.campaignId, runKey, scope: plan.scope })).audience;
+      state.snapshotDone = true;
+    }
+
+    let retryDelayMs = 1_000;
+    for (;;) {
+      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
+        await condition(allHandlersFinished);
+        await template.unsubscribe();
+        await continueAsNew<typeof campaign>({ ...input, state });
+      }
+      if (state.cancelled) return finish('CANCELLED', 'cancelled');
+      if (state.paused) {
+        await setStatus('PAUSED', state.reason ?? 'paused by an operator');
+        await condition(() => !state.paused || state.cancelled);
+        state.reason = null;
+        continue;
+      }
+      if (!template.sendable) {
+        await setStatus('PAUSED', `template ${plan.templateName} is ${template.status ?? 'unknown'}`);
+        await condition(() => template.sendable || (template.status !== undefined && isFinal(template.status)) || state.cancelled);
+        if (state.cancelled) continue;
+        if (!template.sendable) return finish('FAILED', `template ${plan.templateName} is ${template.status}${template.reason ? `: ${template.reason}` : ''}`);
+      }
+      await setStatus('SENDING');
+      // A control may have arrived during that write: nothing may start after it.
+      if (state.cancelled || state.paused || !template.sendable) continue;
+
+      batchScope = new CancellationScope();
+      let batch: BatchResult;
+      try {
+        batch = await batchScope.run(() => sendCampaignBatch({ plan, runKey, batchSize: options.batchSize, concurrency: options.concurrency }));
+      } catch (error) {
+        // Stopped on purpose (or failed while being stopped, e.g. its worker died): the top of the loop decides.
+        const stopping = state.cancelled || state.paused || !template.sendable;
+        if (isCancellation(error) || (stopping && error instanceof ActivityFailure)) continue;
+        throw error;
+      } finally {
+        batchScope = undefined;
+      }
+      state.batches++;
+      state.sent += batch.sent;
+      state.failed += batch.failed;
+      state.skipped += batch.skipped;
+      state.ambiguous += batch.ambiguous;
+      state.deferred = batch.deferred;
+
+      if (batch.fatal) {
+        state.paused = true;
+        state.reason = batch.fatal;
+        continue;
+      }
+      if (batch.done) {
+        // Nothing pending: settle what is ambiguous (or left claimed by a crashed batch) before finishing.
+        const open = await reconcileCampaign({ campaignId: plan.campaignId, runKey, deadlineMs: options.reconcileDeadlineMs });
+        if (open.released > 0) continue;
+        if (open.open === 0) return finish('COMPLETED', null);
+        await condition(() => state.cancelled || state.paused, Math.min(options.reconcileDeadlineMs, 30_000));
+        continue;
+      }
+      if (batch.attempted === 0 && batch.deferred > 0) {
+        // The portfolio's limit is used up for now: wait for the window to free (or the governor to change its mind).
+        await setStatus('SENDING', `waiting for quota: ${batch.quotaReason ?? 'limit reached'}`);
+        const untilMs = batch.quotaRetryAt ? Date.parse(batch.quotaRetryAt) - Date.now() : 60_000;
+        await condition(() => state.cancelled || state.paused, Math.min(Math.max(untilMs, 1_000), 3_600_000));
+      } else if (batch.retryable > 0 && batch.sent === 0) {
+        retryDelayMs = Math.min(Math.max(retryDelayMs * 2, batch.retryAfterMs ?? 0), 60_000);
+        await sleep(retryDelayMs);
+      } else {
+        retryDelayMs = 1_000;
+      }
     }
   }
 }

@@ -18,6 +18,8 @@ export class TemplateDependency {
   reason: string | null = null;
   /** Every status received, in order (for queries and tests). */
   readonly history: TemplateStatus[] = [];
+  /** Called after each status received (from the signal handler: keep it synchronous). */
+  onChange: (() => void) | undefined;
 
   constructor(templateId: string) {
     this.templateId = templateId;
@@ -27,6 +29,7 @@ export class TemplateDependency {
     this.status = notice.status;
     this.reason = notice.reason;
     this.history.push(notice.status);
+    this.onChange?.();
   }
 
   get sendable(): boolean {
