@@ -16,6 +16,8 @@ export interface ChaosOptions {
   timeoutMs: number;
   seed: number;
   postgresUrl: string;
+  /** Caps the campaign's send rate, so a small run lasts long enough for its kills to land mid-send. */
+  ratePerSecond?: number;
   log?: (line: string) => void;
 }
 
@@ -38,7 +40,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   try {
     const started = Date.now();
     // Ambiguous sends must be settled within the run: status webhooks confirm them long before this.
-    const { campaignId } = await stack.createCampaign();
+    const { campaignId } = await stack.createCampaign(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {});
     let workerKills = 0;
     let temporalKills = 0;
     let status = 'SENDING';

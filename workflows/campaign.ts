@@ -232,7 +232,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
         const open = await reconcileCampaign({ campaignId: plan.campaignId, runKey, deadlineMs: options.reconcileDeadlineMs });
         if (open.released > 0) continue;
         if (open.open === 0) return finish('COMPLETED', null);
-        await condition(() => state.cancelled || state.paused, Math.min(options.reconcileDeadlineMs, 30_000));
+        await condition(() => state.cancelled || state.paused, Math.min(options.reconcileDeadlineMs, 5_000));
         continue;
       }
       if (batch.attempted === 0 && batch.deferred > 0) {

@@ -38,11 +38,20 @@ export interface WebhookTarget {
   sign?: (body: string) => Record<string, string>;
 }
 
+/**
+ * Posts in flight at once. Vonage's platform spreads its webhooks over many
+ * machines; one process opening a socket per webhook would spend its time
+ * connecting and drown the receiver, so deliveries past this wait their turn.
+ */
+const MAX_IN_FLIGHT = 64;
+
 export class WebhookSender {
   readonly deliveries: WebhookDelivery[] = [];
   #policy: RetryPolicy;
   #timers = new Set<NodeJS.Timeout>();
   #closed = false;
+  #inFlight = 0;
+  readonly #waiting: (() => void)[] = [];
 
   constructor(policy: RetryPolicy) {
     this.#policy = policy;
@@ -76,6 +85,17 @@ export class WebhookSender {
   }
 
   async #post(target: WebhookTarget, delivery: WebhookDelivery): Promise<boolean> {
+    if (this.#inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#inFlight++;
+    try {
+      return await this.#postNow(target, delivery);
+    } finally {
+      this.#inFlight--;
+      this.#waiting.shift()?.();
+    }
+  }
+
+  async #postNow(target: WebhookTarget, delivery: WebhookDelivery): Promise<boolean> {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'vonage-simulator' };
     if (target.sign) {
       Object.assign(headers, target.sign(delivery.body));
