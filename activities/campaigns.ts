@@ -6,7 +6,8 @@
 // blindly resent.
 import { setTimeout } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { CampaignsRepository, SendCandidate } from '../db/campaigns.ts';
+import type { CampaignsRepository, SendCandidate, Settlement, SettleOutcome } from '../db/campaigns.ts';
+import { coalesce } from './coalesce.ts';
 import { NotFoundProblem } from '../domain/problems.ts';
 import type { QuotaLedger } from '../db/quota.ts';
 import type { SendersRepository } from '../db/senders.ts';
@@ -19,6 +20,7 @@ import {
   type BatchResult,
   type CampaignCounts,
   type CampaignStatus,
+  type Schedule,
 } from '../domain/campaign.ts';
 import type { ConsentScope } from '../domain/consent.ts';
 import { bodyParameterNames, type TemplateStatus } from '../domain/template.ts';
@@ -44,7 +46,7 @@ export interface CampaignPlan {
   scope: ConsentScope;
   parameterNames: string[];
   ratePerSecond: number | null;
-  schedule: { kind: 'now' } | { kind: 'at'; at: string };
+  schedule: Schedule;
 }
 
 export interface BatchInput {
@@ -129,6 +131,15 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
     const { credentials } = await senders.withCredentials(plan.senderId);
     const messenger = createMessenger(credentials, deps.vonage);
     const nextSlot = pacer(plan.ratePerSecond, context.cancellationSignal);
+    const claimOne = coalesce(async (ids: string[]) => {
+      const outcome = await campaigns.claimForSend(ids, plan.scope);
+      return ids.map((id) => outcome.get(id)!);
+    });
+    // Recording an outcome is retried on its own: a database hiccup must never turn a known send into an ambiguous one.
+    const settleOne = coalesce(async (settlements: Settlement[]) => {
+      await retrySettle(() => campaigns.settle(settlements));
+      return settlements.map(() => undefined);
+    });
     // The first unexpected error stops every lane from starting another send; the
     // batch fails only once the sends already under way have been settled.
     let broken: Error | undefined;
@@ -148,10 +159,10 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
 
     async function sendOne({ candidate, to, values }: (typeof allowed)[number]): Promise<void> {
       // Consent is checked again in the claim itself, the last moment before the send leaves.
-      const claim = await campaigns.claimForSend(candidate.messageId, plan.scope);
+      const claim = await claimOne(candidate.messageId);
       if (claim === 'no-consent') result.skipped++;
       if (typeof claim !== 'number') return;
-      const settle = (outcome: Parameters<CampaignsRepository['settle']>[2]) => retrySettle(() => campaigns.settle(candidate.messageId, claim, outcome));
+      const settle = (outcome: SettleOutcome) => settleOne({ messageId: candidate.messageId, attempt: claim, outcome });
       result.attempted++;
       let messageUuid: string;
       try {
@@ -190,7 +201,6 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
         }
         return;
       }
-      // Sent: recording it is retried on its own, so a database hiccup never turns a known send into an ambiguous one.
       result.sent++;
       await settle({ state: 'SENT', messageUuid });
     }

@@ -3,7 +3,7 @@
 // per-recipient messages. The workflow writes the campaign's status; progress
 // counts come from the messages and their status webhooks, so delivered and
 // read keep counting after the sends are done.
-import type { Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CampaignsRepository, type Campaign } from '../db/campaigns.ts';
@@ -14,13 +14,15 @@ import {
   campaignStatuses,
   campaignWorkflowId,
   createCampaignSchema,
+  isCampaignFinal,
   messageStates,
+  type CampaignStatus,
   parameterSource,
   scheduleSchema,
 } from '../domain/campaign.ts';
-import { ValidationProblem, type FieldError } from '../domain/problems.ts';
+import { ConflictProblem, ValidationProblem, type FieldError } from '../domain/problems.ts';
 import { bodyParameterNames } from '../domain/template.ts';
-import type { campaign } from '../workflows/campaign.ts';
+import type { campaign, CampaignOptions } from '../workflows/campaign.ts';
 import { controlCampaign, type CampaignControl } from '../workflows/campaign-messages.ts';
 import { CampaignId, EngineStatus, SenderNumber, TemplateName } from '../workflows/search-attributes.ts';
 import { commonProblemResponses, problemSchema } from './problem.ts';
@@ -32,6 +34,8 @@ export interface CampaignRoutesOptions {
   senders: SendersRepository;
   temporal: Client;
   taskQueue: string;
+  /** Given to every campaign workflow started here. */
+  options: Partial<CampaignOptions>;
 }
 
 const countsSchema = z.object({
@@ -73,7 +77,7 @@ const messageSchema = z.object({
 const params = z.object({ campaignId: z.uuid() });
 const page = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor: z.string().max(512).optional() });
 
-export const campaignRoutes: FastifyPluginAsyncZod<CampaignRoutesOptions> = async (app, { campaigns, templates, senders, temporal, taskQueue }) => {
+export const campaignRoutes: FastifyPluginAsyncZod<CampaignRoutesOptions> = async (app, { campaigns, templates, senders, temporal, taskQueue, options }) => {
   const tags = ['campaigns'];
   const security = [{ bearerAuth: [] }];
   const withProgress = async (campaign: Campaign) => ({ ...campaign, progress: await campaigns.counts(campaign.campaignId) });
@@ -107,23 +111,36 @@ export const campaignRoutes: FastifyPluginAsyncZod<CampaignRoutesOptions> = asyn
     }
     if (errors.length > 0) throw new ValidationProblem(errors);
 
-    const created = await campaigns.create(input, input.schedule.kind === 'at' ? 'SCHEDULED' : 'WAITING_FOR_TEMPLATE');
+    const created = await campaigns.create(input, input.schedule.kind === 'now' ? 'WAITING_FOR_TEMPLATE' : 'SCHEDULED');
+    const searchAttributes = [
+      { key: CampaignId, value: created.campaignId },
+      { key: TemplateName, value: template!.name },
+      { key: SenderNumber, value: sender!.whatsappNumber },
+      { key: EngineStatus, value: `campaign:${created.status}` },
+    ];
+    const args: Parameters<typeof campaign> = [{ campaignId: created.campaignId, ...(Object.keys(options).length > 0 ? { options } : {}) }];
     try {
-      await temporal.workflow.start<typeof campaign>('campaign', {
-        workflowId: created.workflowId,
-        taskQueue,
-        args: [{ campaignId: created.campaignId }],
-        staticSummary: `Campaign ${created.name}`,
-        typedSearchAttributes: [
-          { key: CampaignId, value: created.campaignId },
-          { key: TemplateName, value: template!.name },
-          { key: SenderNumber, value: sender!.whatsappNumber },
-          { key: EngineStatus, value: `campaign:${created.status}` },
-        ],
-      });
+      if (input.schedule.kind === 'recurring') {
+        // Each firing starts campaign/<id>/run-<time>, which snapshots its own audience.
+        await temporal.schedule.create({
+          scheduleId: created.workflowId,
+          spec: { cronExpressions: [input.schedule.cron], timezone: input.schedule.timeZone },
+          action: { type: 'startWorkflow', workflowType: 'campaign', workflowId: `${created.workflowId}/run`, taskQueue, args, typedSearchAttributes: searchAttributes, staticSummary: `Campaign ${created.name}` },
+          // A run still sending when the next is due: the next waits for it rather than overlapping.
+          policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE },
+          state: { note: `Campaign ${created.name}` },
+        });
+      } else {
+        await temporal.workflow.start<typeof campaign>('campaign', {
+          workflowId: created.workflowId, taskQueue, args, staticSummary: `Campaign ${created.name}`, typedSearchAttributes: searchAttributes,
+        });
+      }
     } catch (error) {
-      // Nothing half-written: a campaign no workflow runs is not left behind.
+      // Nothing half-written: a campaign no workflow or schedule runs is not left behind.
       await campaigns.delete(created.campaignId);
+      if (error instanceof ScheduleAlreadyRunning) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      if (input.schedule.kind === 'recurring' && /cron|invalid/i.test(message)) throw new ValidationProblem([{ field: 'schedule.cron', message }]);
       throw error;
     }
     return reply.code(201).header('location', `/v1/campaigns/${created.campaignId}`).send(created);
@@ -146,13 +163,34 @@ export const campaignRoutes: FastifyPluginAsyncZod<CampaignRoutesOptions> = asyn
 
   for (const control of ['pause', 'resume', 'cancel'] as const satisfies CampaignControl[]) {
     app.post(`/v1/campaigns/:campaignId/${control}`, {
-      schema: { summary: `${control[0]!.toUpperCase()}${control.slice(1)} the campaign`, tags, security, params, response: { 200: campaignSchema, 404: problemSchema, 409: problemSchema, ...commonProblemResponses } },
+      schema: { summary: `${control[0]!.toUpperCase()}${control.slice(1)} the campaign`, description: 'A recurring campaign: pause and resume its schedule (and the run in progress); cancel deletes the schedule.', tags, security, params, response: { 200: campaignSchema, 404: problemSchema, 409: problemSchema, ...commonProblemResponses } },
     }, async (request) => {
       const { campaignId } = request.params;
-      await campaigns.getRow(campaignId);
+      const row = await campaigns.getRow(campaignId);
+      if (row.schedule.kind === 'recurring') {
+        const status = await controlSchedule(row.status, campaignWorkflowId(campaignId), control);
+        await campaigns.setStatus(campaignId, status, control === 'cancel' ? 'cancelled' : control === 'pause' ? 'paused by an operator' : null);
+        return withProgress(await campaigns.get(campaignId));
+      }
       const status = await controlWorkflow(temporal, campaignWorkflowId(campaignId), controlCampaign, control, { kind: 'Campaign', id: campaignId });
       // The workflow records its new status as it acts on the control; answer with what it said.
       return { ...(await withProgress(await campaigns.get(campaignId))), status };
     });
+  }
+
+  /** A recurring campaign is steered through its schedule, and the run in progress (if any) with it. */
+  async function controlSchedule(current: CampaignStatus, scheduleId: string, control: CampaignControl): Promise<CampaignStatus> {
+    if (isCampaignFinal(current)) throw new ConflictProblem(`the campaign has ended (${current})`);
+    const schedule = temporal.schedule.getHandle(scheduleId);
+    const description = await schedule.describe();
+    if (control === 'pause' && description.state.paused) throw new ConflictProblem('the campaign is already paused');
+    if (control === 'resume' && !description.state.paused) throw new ConflictProblem('the campaign is not paused');
+    if (control === 'pause') await schedule.pause('paused by an operator');
+    else if (control === 'resume') await schedule.unpause('resumed by an operator');
+    else await schedule.delete();
+    for (const action of description.info.runningActions) {
+      await controlWorkflow(temporal, action.workflow.workflowId, controlCampaign, control, { kind: 'Campaign run', id: action.workflow.workflowId }).catch(() => undefined);
+    }
+    return control === 'cancel' ? 'CANCELLED' : control === 'pause' ? 'PAUSED' : 'SCHEDULED';
   }
 };

@@ -1,6 +1,6 @@
 // `npm run api`: one production API process. Stateless; run N behind a load balancer.
 import { Connection, Client } from '@temporalio/client';
-import { approvalTimingFrom, keywordsFrom, parseApiConfig } from '../domain/config.ts';
+import { approvalTimingFrom, campaignOptionsFrom, keywordsFrom, parseApiConfig } from '../domain/config.ts';
 import { migrateToLatest, openDatabase, sharedDatabaseTarget } from '../db/database.ts';
 import { SecretBox } from '../db/secret-box.ts';
 import { temporalSettingsFromEnv } from '../workers/temporal-connection.ts';
@@ -22,6 +22,7 @@ const app = await buildApi({
   approvalTiming: approvalTimingFrom(config),
   keywords: keywordsFrom(config),
   timeScale: config.TIME_SCALE,
+  campaignOptions: campaignOptionsFrom(config),
   temporal,
 });
 await app.listen({ host: config.API_HOST, port: config.API_PORT });

@@ -29,6 +29,7 @@ import { contactRoutes } from './contacts.ts';
 import { contactImportRoutes } from './contact-import.ts';
 import { warmupRoutes } from './warmups.ts';
 import { campaignRoutes } from './campaigns.ts';
+import type { CampaignOptions } from '../workflows/campaign.ts';
 import { CampaignsRepository } from '../db/campaigns.ts';
 import { ContactsRepository } from '../db/contacts.ts';
 import type { KeywordSettings, Reaction } from '../domain/inbound.ts';
@@ -51,6 +52,8 @@ export interface ApiDependencies {
   keywords?: KeywordSettings;
   /** Passed to every warm-up governor the API starts: shortens its windows for demos (TIME_SCALE). */
   timeScale?: number;
+  /** Passed to every campaign the API starts (e.g. the reconciliation deadline). */
+  campaignOptions?: Partial<CampaignOptions>;
   /** Where the API starts workflows; the engine's queue unless a test isolates itself. */
   taskQueue?: string;
   logLevel?: string;
@@ -134,7 +137,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     await v1.register(contactImportRoutes, { db: deps.db });
     await v1.register(warmupRoutes, { senders, temporal: deps.temporal, taskQueue: deps.taskQueue ?? taskQueues.engine, timeScale: deps.timeScale ?? 1 });
     await v1.register(templateRoutes, { templates, senders, temporal: deps.temporal, taskQueue: deps.taskQueue ?? taskQueues.engine, ...(deps.approvalTiming ? { approvalTiming: deps.approvalTiming } : {}) });
-    await v1.register(campaignRoutes, { campaigns: new CampaignsRepository(deps.db), templates, senders, temporal: deps.temporal, taskQueue: deps.taskQueue ?? taskQueues.engine });
+    await v1.register(campaignRoutes, { campaigns: new CampaignsRepository(deps.db), templates, senders, temporal: deps.temporal, taskQueue: deps.taskQueue ?? taskQueues.engine, options: deps.campaignOptions ?? {} });
   });
 
   await app.ready();

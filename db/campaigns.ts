@@ -79,6 +79,17 @@ export interface MessagePageItem {
   updatedAt: string;
 }
 
+export type SettleOutcome = { state: 'SENT'; messageUuid: string | null } | { state: 'FAILED'; reason: string } | { state: 'AMBIGUOUS'; reason: string } | { state: 'PENDING'; reason: string };
+export interface Settlement {
+  messageId: string;
+  /** The claim's attempt number (claimForSend). */
+  attempt: number;
+  outcome: SettleOutcome;
+}
+
+/** A status for a message claimed this much later than an unconfirmed one shows webhooks have caught up past it. */
+const WEBHOOK_CAUGHT_UP_MARGIN_MS = 10_000;
+
 const consentColumn = (scope: ConsentScope) => (scope === 'MARKETING' ? 'marketing_consent' : 'utility_consent');
 
 export class CampaignsRepository {
@@ -206,30 +217,40 @@ export class CampaignsRepository {
    * also marks the message SKIPPED; 'taken' means another attempt has it. A
    * claim is its attempt number: only that claim may settle the message.
    */
-  async claimForSend(messageId: string, scope: ConsentScope): Promise<number | 'no-consent' | 'taken'> {
-    const claimed = await sql<{ attempts: number }>`
+  async claimForSend(messageIds: readonly string[], scope: ConsentScope): Promise<Map<string, number | 'no-consent' | 'taken'>> {
+    const outcome = new Map<string, number | 'no-consent' | 'taken'>();
+    if (messageIds.length === 0) return outcome;
+    const claimed = await sql<{ message_id: string; attempts: number }>`
       update campaign_messages m set state = 'CLAIMED', claimed_at = now(), attempts = m.attempts + 1, updated_at = now()
       from contacts c
-      where c.contact_id = m.contact_id and m.message_id = ${messageId}::uuid and m.state = 'PENDING' and ${sql.ref(`c.${consentColumn(scope)}`)} is true
-      returning m.attempts`.execute(this.#db);
-    if (claimed.rows[0]) return claimed.rows[0].attempts;
-    const skipped = await this.#db.updateTable('campaign_messages').set({ state: 'SKIPPED', reason: skipReasons.noConsent, updated_at: new Date() })
-      .where('message_id', '=', messageId).where('state', '=', 'PENDING').executeTakeFirst();
-    return Number(skipped.numUpdatedRows) > 0 ? 'no-consent' : 'taken';
+      where c.contact_id = m.contact_id and m.message_id = any(${[...messageIds]}::uuid[]) and m.state = 'PENDING' and ${sql.ref(`c.${consentColumn(scope)}`)} is true
+      returning m.message_id, m.attempts`.execute(this.#db);
+    for (const row of claimed.rows) outcome.set(row.message_id, row.attempts);
+    const rest = messageIds.filter((id) => !outcome.has(id));
+    if (rest.length > 0) {
+      const skipped = await this.#db.updateTable('campaign_messages').set({ state: 'SKIPPED', reason: skipReasons.noConsent, updated_at: new Date() })
+        .where('message_id', 'in', rest).where('state', '=', 'PENDING').returning('message_id').execute();
+      for (const row of skipped) outcome.set(row.message_id, 'no-consent');
+      for (const id of rest) if (!outcome.has(id)) outcome.set(id, 'taken');
+    }
+    return outcome;
   }
 
   /**
-   * Ends a claim: SENT with Vonage's uuid, FAILED or AMBIGUOUS, or back to
+   * Ends claims: SENT with Vonage's uuid, FAILED or AMBIGUOUS, or back to
    * PENDING (nothing left). A stale attempt whose claim was released and taken
-   * again (its attempt number moved on) changes nothing.
+   * again (its attempt number moved on) changes nothing. One statement for many.
    */
-  async settle(messageId: string, attempt: number, outcome: { state: 'SENT'; messageUuid: string | null } | { state: 'FAILED'; reason: string } | { state: 'AMBIGUOUS'; reason: string } | { state: 'PENDING'; reason: string }): Promise<void> {
-    await this.#db.updateTable('campaign_messages').set({
-      state: outcome.state,
-      reason: 'reason' in outcome ? outcome.reason : null,
-      ...(outcome.state === 'SENT' ? { message_uuid: outcome.messageUuid, sent_at: new Date() } : {}),
-      updated_at: new Date(),
-    }).where('message_id', '=', messageId).where('state', '=', 'CLAIMED').where('attempts', '=', attempt).execute();
+  async settle(settlements: readonly Settlement[]): Promise<void> {
+    if (settlements.length === 0) return;
+    const rows = settlements.map(({ messageId, attempt, outcome }) => sql`(${messageId}::uuid, ${attempt}::int, ${outcome.state}, ${'reason' in outcome ? outcome.reason : null}::text, ${outcome.state === 'SENT' ? outcome.messageUuid : null}::text)`);
+    await sql`
+      update campaign_messages m set state = v.state, reason = v.reason,
+        message_uuid = case when v.state = 'SENT' then v.message_uuid else m.message_uuid end,
+        sent_at = case when v.state = 'SENT' then now() else m.sent_at end,
+        updated_at = now()
+      from (values ${sql.join(rows)}) as v(message_id, attempt, state, reason, message_uuid)
+      where m.message_id = v.message_id and m.state = 'CLAIMED' and m.attempts = v.attempt`.execute(this.#db);
   }
 
   /** PENDING → SKIPPED with a reason (no consent now, a missing parameter, cancelled). */
@@ -250,7 +271,8 @@ export class CampaignsRepository {
    * Settles messages whose send may or may not have left (AMBIGUOUS, or CLAIMED
    * by a batch that crashed): a status webhook carrying the message id as
    * client_ref proves it went, so it is SENT; with no sign of it after the
-   * deadline it goes back to PENDING to be sent again (same client_ref).
+   * deadline, once webhooks have demonstrably caught up past it, it goes back
+   * to PENDING to be sent again (same client_ref).
    */
   async reconcile(campaignId: string, runKey: string, deadlineMs: number): Promise<{ confirmed: number; released: number; open: number }> {
     const confirmed = await sql<{ message_id: string }>`
@@ -264,10 +286,21 @@ export class CampaignsRepository {
       from webhook_events e
       where e.kind = 'status' and e.payload->>'client_ref' = m.message_id::text and m.campaign_id = ${campaignId}::uuid and m.run_key = ${runKey} and m.state in ('AMBIGUOUS', 'CLAIMED')
       returning m.message_id`.execute(this.#db);
+    // Silence proves nothing while webhooks lag: a send is released only once status webhooks have
+    // arrived for messages of this campaign claimed well after it (they caught up past it), or when
+    // none has come for four deadlines (webhooks not reaching us at all).
+    const [watermark] = (await sql<{ seen_until: Date | null }>`
+      select max(m.claimed_at) as seen_until from campaign_messages m join message_statuses s on s.client_ref = m.message_id::text
+      where m.campaign_id = ${campaignId}::uuid and m.run_key = ${runKey}`.execute(this.#db)).rows;
+    const seenUntil = watermark?.seen_until ?? null;
     const released = await this.#db.updateTable('campaign_messages')
       .set({ state: 'PENDING', reason: 'no sign of the ambiguous send before the reconciliation deadline: sending again', updated_at: new Date() })
       .where('campaign_id', '=', campaignId).where('run_key', '=', runKey).where('state', 'in', ['AMBIGUOUS', 'CLAIMED'])
       .where('claimed_at', '<', sql<Date>`now() - make_interval(secs => ${deadlineMs / 1000})`)
+      .where((eb) => eb.or([
+        ...(seenUntil ? [eb('claimed_at', '<', new Date(seenUntil.getTime() - WEBHOOK_CAUGHT_UP_MARGIN_MS))] : []),
+        eb('claimed_at', '<', sql<Date>`now() - make_interval(secs => ${(4 * deadlineMs) / 1000})`),
+      ]))
       .executeTakeFirst();
     const open = await this.#db.selectFrom('campaign_messages').select((eb) => eb.fn.countAll<string>().as('n'))
       .where('campaign_id', '=', campaignId).where('run_key', '=', runKey).where('state', 'in', ['AMBIGUOUS', 'CLAIMED'])

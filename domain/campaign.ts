@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { ConsentScope } from './consent.ts';
 import { templateCategories } from './template.ts';
+import { timeZoneSchema } from './contact.ts';
 
 export const campaignStatuses = ['SCHEDULED', 'WAITING_FOR_TEMPLATE', 'SENDING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export type CampaignStatus = (typeof campaignStatuses)[number];
@@ -49,9 +50,17 @@ export const audienceSchema = z.discriminatedUnion('kind', [
 ]).meta({ id: 'CampaignAudience' });
 export type Audience = z.infer<typeof audienceSchema>;
 
+/** Five cron fields (minute hour day-of-month month day-of-week), as Temporal Schedules read them. */
+const cronExpression = z.string().trim().regex(/^(\S+\s+){4}\S+$/, 'must be five cron fields: minute hour day-of-month month day-of-week');
+
 export const scheduleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('now') }).strict(),
   z.object({ kind: z.literal('at'), at: z.iso.datetime({ offset: true }) }).strict(),
+  z.object({
+    kind: z.literal('recurring'),
+    cron: cronExpression.describe('e.g. "0 9 * * MON" for Mondays at 09:00.'),
+    timeZone: timeZoneSchema,
+  }).strict().describe('Each run snapshots the audience anew: only those consented at that run receive it, once per run.'),
 ]).meta({ id: 'CampaignSchedule' });
 export type Schedule = z.infer<typeof scheduleSchema>;
 

@@ -22,6 +22,8 @@ const apiEnvSchema = z.object({
   OPT_OUT_CONFIRMATION: z.string().min(1).max(4096).optional(),
   /** Shortens the warm-up's windows and days (and the simulator's clock) for demos; production uses 1. */
   TIME_SCALE: z.coerce.number().min(1).max(100_000).default(1),
+  /** How long a campaign send whose outcome is unknown waits for a status webhook before it is sent again. */
+  CAMPAIGN_RECONCILE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
 });
 
 const workerEnvSchema = z.object({
@@ -60,6 +62,11 @@ export function keywordsFrom(config: ApiConfig): KeywordSettings {
     optIn: parseKeywordList(config.OPT_IN_KEYWORDS, defaultKeywords.optIn),
     optOutConfirmation: config.OPT_OUT_CONFIRMATION ?? defaultKeywords.optOutConfirmation,
   };
+}
+
+/** What every campaign the API starts is given. */
+export function campaignOptionsFrom(config: ApiConfig): { reconcileDeadlineMs: number } {
+  return { reconcileDeadlineMs: config.CAMPAIGN_RECONCILE_SECONDS * 1000 };
 }
 
 /** The approval workflow's patience, from the API's configuration. */

@@ -6,7 +6,7 @@ import { normaliseWhatsAppNumber } from './phone-number.ts';
 
 // Building an Intl formatter costs ~30 µs; an import checks the same few zones a million times.
 const knownZones = new Map<string, boolean>();
-function isTimeZone(zone: string): boolean {
+export function isTimeZone(zone: string): boolean {
   let known = knownZones.get(zone);
   if (known === undefined) {
     try {
@@ -22,7 +22,8 @@ function isTimeZone(zone: string): boolean {
 
 export const invalidNumberMessage = 'must be a valid phone number in international format';
 
-const timeZone = z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/London');
+export const timeZoneSchema = z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/London');
+const timeZone = timeZoneSchema;
 
 export const contactFields = z.object({
   whatsappNumber: z.string().max(32).refine((value) => normaliseWhatsAppNumber(value) !== undefined, invalidNumberMessage).optional(),

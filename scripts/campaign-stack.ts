@@ -46,6 +46,10 @@ export interface Audit {
 
 export interface CampaignStack {
   apiUrl: string;
+  simulatorUrl: string;
+  senderNumber: string;
+  /** The sender's Vonage credentials, for a bare-loop comparison. */
+  credentials: { applicationId: string; privateKey: string };
   db: Db;
   simulator: VonageSimulator;
   temporalClient: Client;
@@ -84,7 +88,8 @@ export async function startCampaignStack(options: CampaignStackOptions): Promise
     const secrets = new SecretBox(key);
     const appSecret = randomBytes(16).toString('hex');
     const apiToken = randomBytes(24).toString('base64url');
-    const api: FastifyInstance = await buildApi({ db, secrets, temporal: temporalClient, apiToken, logLevel: 'warn', meta: { appSecret } });
+    // Status webhooks come within a second here: a minute without one means the send never left.
+    const api: FastifyInstance = await buildApi({ db, secrets, temporal: temporalClient, apiToken, logLevel: 'warn', meta: { appSecret }, campaignOptions: { reconcileDeadlineMs: 60_000 } });
     cleanups.push(() => api.close());
     const apiUrl = await api.listen({ port: 0, host: '127.0.0.1' });
 
@@ -128,7 +133,8 @@ export async function startCampaignStack(options: CampaignStackOptions): Promise
     const sampler = setInterval(sampleRss, 500);
     cleanups.push(async () => clearInterval(sampler));
     const stack: CampaignStack = {
-      apiUrl, db, simulator, temporalClient,
+      apiUrl, db, simulator, temporalClient, simulatorUrl, senderNumber: `+${number}`,
+      credentials: { applicationId: account.applicationId, privateKey: account.privateKey },
       async startWorker() {
         const child = spawn(process.execPath, [join(projectRoot, 'workers', 'main.ts')], {
           env: {
@@ -184,6 +190,14 @@ export async function startCampaignStack(options: CampaignStackOptions): Promise
           } else {
             audit.strays += count;
           }
+        }
+        // A duplicate is a bug to understand: say what the ledger and the message row know about it.
+        const duplicated = [...received.entries()].filter(([, count]) => count > 1).slice(0, 10);
+        for (const [to] of duplicated) {
+          const entries = simulator.ledger.filter((entry) => entry.to === to).map((entry) => ({ acceptedAt: entry.acceptedAt, clientRef: entry.clientRef, answerDropped: entry.answerDropped }));
+          const rows = await db.selectFrom('campaign_messages').select(['message_id', 'state', 'attempts', 'reason', 'claimed_at', 'sent_at', 'message_uuid']).where('recipient', '=', `+${to}`).execute();
+          const statuses = await db.selectFrom('message_statuses').select(['message_uuid', 'client_ref', 'status', 'status_at']).where('recipient', '=', to).execute();
+          log(`duplicate to +${to}: ledger ${JSON.stringify(entries)}; rows ${JSON.stringify(rows)}; statuses ${JSON.stringify(statuses)}`);
         }
         return audit;
       },

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { buildApi } from '../api/server.ts';
-import { approvalTimingFrom, keywordsFrom, metaGraphFrom, parseApiConfig, parseWorkerConfig } from '../domain/config.ts';
+import { approvalTimingFrom, campaignOptionsFrom, keywordsFrom, metaGraphFrom, parseApiConfig, parseWorkerConfig } from '../domain/config.ts';
 import { databaseTargetFromEnv, describeTarget, migrateToLatest, openDatabase } from '../db/database.ts';
 import { SecretBox } from '../db/secret-box.ts';
 import { SendersRepository } from '../db/senders.ts';
@@ -170,6 +170,7 @@ async function start(): Promise<void> {
     approvalTiming: approvalTimingFrom(apiConfig),
     keywords: keywordsFrom(apiConfig),
     timeScale: apiConfig.TIME_SCALE,
+    campaignOptions: campaignOptionsFrom(apiConfig),
   });
   cleanups.push({ name: 'API', run: () => api.close() });
   await api.listen({ host: apiConfig.API_HOST, port: apiConfig.API_PORT });

@@ -54,7 +54,7 @@ export const defaultCampaignOptions: CampaignOptions = {
 
 export interface CampaignInput {
   campaignId: string;
-  /** Which run of the campaign this is (one-off campaigns have one). */
+  /** Which run of the campaign this is: one-off campaigns have one; each run of a recurring one is its own (default: its workflow id). */
   runKey?: string;
   options?: Partial<CampaignOptions>;
   /** Carried across continue-as-new. */
@@ -81,7 +81,6 @@ const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
 
 export async function campaign(input: CampaignInput): Promise<CampaignProgress> {
   const options: CampaignOptions = { ...defaultCampaignOptions, ...input.options };
-  const runKey = input.runKey ?? 'once';
   const state: CarriedState = input.state ?? {
     campaignId: input.campaignId, status: 'SCHEDULED', reason: null, audience: null,
     sent: 0, failed: 0, skipped: 0, ambiguous: 0, deferred: 0, batches: 0,
@@ -110,6 +109,10 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
   });
 
   const plan: CampaignPlan = await loadCampaignPlan({ campaignId: input.campaignId });
+  const recurring = plan.schedule.kind === 'recurring';
+  // A Schedule starts each run as campaign/<id>/run-<time>, and two manual triggers can share the
+  // second: the run's first execution id (kept across continue-as-new) names its own recipient list.
+  const runKey = input.runKey ?? (recurring ? `${workflowInfo().workflowId}#${workflowInfo().firstExecutionRunId}` : 'once');
   const setStatus = async (status: CampaignStatus, reason: string | null = null, final = false) => {
     const changed = status !== state.status || reason !== state.reason;
     state.status = status;
@@ -130,7 +133,9 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
     finishing = true;
     await dependency.template?.unsubscribe();
     if (status === 'CANCELLED') await skipRemainingMessages({ campaignId: plan.campaignId, runKey });
-    await setStatus(status, reason, true);
+    // A recurring campaign goes back to waiting for its next run; only the API ends it (by deleting its schedule).
+    if (recurring && status === 'COMPLETED') await setStatus('SCHEDULED', `last run ${runKey} completed`, true);
+    else await setStatus(status, reason, true);
     await condition(allHandlersFinished);
     return state;
   });

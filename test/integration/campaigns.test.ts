@@ -144,6 +144,35 @@ describe('campaigns', () => {
     for (const person of people) expect(ledgerFor(person.number), person.number).toHaveLength(1);
   });
 
+  it('a recurring campaign runs on its schedule; each run reaches those consented at that run, once', { timeout: 60_000 }, async () => {
+    const [ana, bruno] = await Promise.all([contact('weekly'), contact('weekly')]);
+    const created = await create({ audience: { kind: 'filter', attributes: { segment: 'weekly' } }, schedule: { kind: 'recurring', cron: '0 9 1 1 *', timeZone: 'Europe/London' } });
+    expect(created.status).toBe('SCHEDULED');
+    const schedule = fixture.temporal.client.schedule.getHandle(created.workflowId);
+    expect((await schedule.describe()).spec).toMatchObject({ timezone: 'Europe/London' });
+
+    await schedule.trigger();
+    await expect.poll(() => ledgerFor(ana.number).length + ledgerFor(bruno.number).length, { timeout: 20_000 }).toBe(2);
+    await expect.poll(async () => (await campaignOf(created.campaignId)).status, { timeout: 20_000 }).toBe('SCHEDULED');
+
+    // Between runs Bruno withdraws and Carla joins: the next run follows.
+    await request('POST', `/v1/contacts/${bruno.contactId}/consents`, { scope: 'MARKETING', granted: false });
+    const carla = await contact('weekly');
+    await schedule.trigger();
+    await expect.poll(() => ledgerFor(carla.number).length, { timeout: 20_000 }).toBe(1);
+    await expect.poll(async () => (await campaignOf(created.campaignId)).progress.pending, { timeout: 20_000 }).toBe(0);
+    expect(ledgerFor(ana.number)).toHaveLength(2); // once per run
+    expect(ledgerFor(bruno.number)).toHaveLength(1);
+    const runs = new Set((await request('GET', `/v1/campaigns/${created.campaignId}/messages`)).json<{ items: { messageId: string }[] }>().items.map((m) => m.messageId));
+    expect(runs.size).toBe(4); // Ana and Bruno in the first run's list, Ana and Carla in the second's
+
+    expect((await request('POST', `/v1/campaigns/${created.campaignId}/pause`)).json()).toMatchObject({ status: 'PAUSED' });
+    expect((await schedule.describe()).state.paused).toBe(true);
+    expect((await request('POST', `/v1/campaigns/${created.campaignId}/cancel`)).json()).toMatchObject({ status: 'CANCELLED' });
+    await expect(schedule.describe()).rejects.toThrow();
+    expect((await request('POST', `/v1/campaigns/${created.campaignId}/resume`)).statusCode).toBe(409);
+  });
+
   it('cancel stops the batch in flight and skips what was not sent', { timeout: 30_000 }, async () => {
     const people = await Promise.all(Array.from({ length: 12 }, () => contact('cancel')));
     const created = await create({ audience: { kind: 'list', contactIds: people.map((p) => p.contactId) }, ratePerSecond: 1 });
