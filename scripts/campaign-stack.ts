@@ -55,8 +55,9 @@ export interface CampaignStack {
   temporalClient: Client;
   startWorker(): Promise<void>;
   killWorker(): Promise<void>;
-  /** The worker's peak resident memory so far (kB, the kernel's VmHWM), across its incarnations. */
-  workerPeakRssKb(): number;
+  /** The worker's peak resident memory (kB): since start (VmHWM: includes bundling the workflow code) and sampled every 0.5 s since the last resetWorkerPeak (while sending). */
+  workerPeakRssKb(): { sinceStart: number; sampled: number };
+  resetWorkerPeak(): void;
   killAndRestartTemporal(): Promise<void>;
   createCampaign(body?: object): Promise<{ campaignId: string; createdAtMs: number }>;
   campaign(campaignId: string): Promise<{ status: string; statusReason: string | null; progress: Record<string, number> }>;
@@ -121,11 +122,13 @@ export async function startCampaignStack(options: CampaignStackOptions): Promise
 
     let worker: ChildProcess | undefined;
     let peakRssKb = 0;
+    let sampledRssKb = 0;
     const sampleRss = () => {
       if (!worker?.pid || worker.exitCode !== null) return;
       try {
-        const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? 0);
-        peakRssKb = Math.max(peakRssKb, hwm);
+        const status = readFileSync(`/proc/${worker.pid}/status`, 'utf8');
+        peakRssKb = Math.max(peakRssKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+        sampledRssKb = Math.max(sampledRssKb, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0));
       } catch {
         // exited between the check and the read
       }
@@ -159,7 +162,10 @@ export async function startCampaignStack(options: CampaignStackOptions): Promise
       },
       workerPeakRssKb: () => {
         sampleRss();
-        return peakRssKb;
+        return { sinceStart: peakRssKb, sampled: sampledRssKb };
+      },
+      resetWorkerPeak: () => {
+        sampledRssKb = 0;
       },
       async killAndRestartTemporal() {
         await temporal.kill();

@@ -6,6 +6,7 @@ import { SecretBox } from '../db/secret-box.ts';
 import { installRuntime } from './runtime.ts';
 import { connectWorker, temporalSettingsFromEnv } from './temporal-connection.ts';
 import { createEngineWorker } from './worker.ts';
+import { bundleWorkflowsInChildProcess } from './workflow-bundle.ts';
 
 const config = parseWorkerConfig(process.env);
 const db = openDatabase(sharedDatabaseTarget(process.env));
@@ -14,6 +15,7 @@ const metricsUrl = installRuntime({ metricsHost: config.METRICS_HOST, metricsPor
 const settings = temporalSettingsFromEnv();
 const connection = await connectWorker(settings);
 const worker = await createEngineWorker({
+  workflowBundle: await bundleWorkflowsInChildProcess(),
   connection,
   namespace: settings.namespace,
   db,

@@ -24,6 +24,8 @@ function sustainedRate(acceptedAtMs: number[]): number {
 const stack = await startCampaignStack({ consented: recipients, unconsented: 0, postgresUrl, log });
 try {
   log(`${recipients} consented contacts; starting the campaign`);
+  log(`worker resident before the campaign: ${(stack.workerPeakRssKb().sampled / 1024).toFixed(0)} MB`);
+  stack.resetWorkerPeak();
   const { campaignId, createdAtMs } = await stack.createCampaign();
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 5_000));
@@ -58,7 +60,7 @@ try {
 Campaign to ${recipients} recipients (Postgres server, status webhooks on, ${defaultCampaignOptions.concurrency} sends in flight)
   sustained                    ${engineRate.toFixed(0)} messages/s
   POST to first message        ${(firstMessageMs / 1000).toFixed(2)} s
-  worker peak RSS              ${(peakRss / 1024).toFixed(0)} MB
+  worker peak RSS, sending     ${(peakRss.sampled / 1024).toFixed(0)} MB (sampled every 0.5 s; ${(peakRss.sinceStart / 1024).toFixed(0)} MB since start, which includes bundling the workflow code)
   history events per run       ${runs.join(', ')} (${runs.length} run${runs.length === 1 ? '' : 's'})
   exactly once                 ${audit.receivedExactlyOnce} of ${audit.consented}, duplicates ${audit.duplicates}, lost ${audit.lost}
 Ceiling: the same messages through the same adapter, no Temporal, no database

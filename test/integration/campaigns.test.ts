@@ -22,6 +22,7 @@ const wabaId = '5550001';
 const account = makeTestAccount({ numbers: [ourNumber], wabaIds: [wabaId] });
 let senderId: string;
 let templateId: string;
+let apiUrl: string;
 
 const request = (method: 'GET' | 'POST', url: string, payload?: object) => fixture.api.request({ method, url, ...(payload ? { payload } : {}) });
 let nextNumber = 0;
@@ -46,7 +47,7 @@ const create = async (payload: object) => {
 };
 
 beforeAll(async () => {
-  const apiUrl = await fixture.api.app.listen({ port: 0, host: '127.0.0.1' });
+  apiUrl = await fixture.api.app.listen({ port: 0, host: '127.0.0.1' });
   sim.simulator.accounts.register({ ...account, statusUrl: `${apiUrl}/webhooks/vonage/status`, inboundUrl: `${apiUrl}/webhooks/vonage/inbound` });
   sim.simulator.metaWebhook = { url: `${apiUrl}/webhooks/meta`, appSecret };
   const sender = await request('POST', '/v1/senders', {
@@ -171,6 +172,39 @@ describe('campaigns', () => {
     expect((await request('POST', `/v1/campaigns/${created.campaignId}/cancel`)).json()).toMatchObject({ status: 'CANCELLED' });
     await expect(schedule.describe()).rejects.toThrow();
     expect((await request('POST', `/v1/campaigns/${created.campaignId}/resume`)).statusCode).toBe(409);
+  });
+
+  it('two campaigns on one portfolio together never take it past its limit: the rest waits for quota', { timeout: 60_000 }, async () => {
+    // A second number in a portfolio that is warm at 250: the governor's allowance is the whole limit.
+    const portfolioId = `4${String(Date.now()).slice(-9)}`;
+    const limitedNumber = '447911123322';
+    sim.simulator.accounts.register({ ...account, numbers: [ourNumber, limitedNumber], statusUrl: `${apiUrl}/webhooks/vonage/status`, inboundUrl: `${apiUrl}/webhooks/vonage/inbound` });
+    const limited = await request('POST', '/v1/senders', {
+      nickname: 'Limited', whatsappNumber: `+${limitedNumber}`, applicationId: account.applicationId, privateKey: account.privateKey, signatureSecret: account.signatureSecret, wabaId, portfolioId,
+    });
+    expect(limited.statusCode, limited.body).toBe(201);
+    sim.simulator.meta.define({ id: portfolioId, wabaIds: [wabaId], numbers: [limitedNumber], limit: 250 });
+    expect((await request('POST', '/v1/warmups', { portfolioId, currentLimit: 250, targetLimit: 250, quality: 'GREEN' })).statusCode).toBe(202);
+    const policy = () => fixture.database.db.selectFrom('portfolio_quotas').select('allowance').where('portfolio_id', '=', portfolioId).executeTakeFirst();
+    await expect.poll(async () => (await policy())?.allowance, { timeout: 15_000 }).toBe(250);
+
+    const first = await Promise.all(Array.from({ length: 200 }, () => contact('limit-a')));
+    const second = await Promise.all(Array.from({ length: 200 }, () => contact('limit-b')));
+    const senderOfLimited = limited.json<{ senderId: string }>().senderId;
+    const [a, b] = await Promise.all([
+      create({ senderId: senderOfLimited, audience: { kind: 'filter', attributes: { segment: 'limit-a' } } }),
+      create({ senderId: senderOfLimited, audience: { kind: 'filter', attributes: { segment: 'limit-b' } } }),
+    ]);
+    const sentTo = () => [...first, ...second].filter((p) => ledgerFor(p.number).length > 0).length;
+    await expect.poll(sentTo, { timeout: 30_000 }).toBe(250);
+    await expect.poll(async () => (await campaignOf(a.campaignId)).statusReason ?? (await campaignOf(b.campaignId)).statusReason, { timeout: 15_000 }).toMatch(/waiting for quota/);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(sentTo()).toBe(250);
+    expect(sim.simulator.meta.view(portfolioId)).toMatchObject({ uniqueInWindow: 250, rejected: 0 });
+    const pending = (await campaignOf(a.campaignId)).progress.pending + (await campaignOf(b.campaignId)).progress.pending;
+    expect(pending).toBe(150);
+    for (const { campaignId } of [a, b]) await request('POST', `/v1/campaigns/${campaignId}/cancel`);
+    await request('POST', `/v1/warmups/${portfolioId}/cancel`);
   });
 
   it('cancel stops the batch in flight and skips what was not sent', { timeout: 30_000 }, async () => {
