@@ -53,6 +53,7 @@ const campaignSchema = z.object({
   parameters: z.union([z.array(parameterSource), z.record(z.string(), parameterSource)]).nullable(),
   schedule: scheduleSchema,
   ratePerSecond: z.number().int().nullable(),
+  warmup: z.boolean(),
   status: z.enum(campaignStatuses),
   statusReason: z.string().nullable(),
   workflowId: z.string().describe('The campaign workflow in the Temporal Web UI.'),
@@ -96,6 +97,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<CampaignRoutesOptions> = asyn
     const errors: FieldError[] = [];
     if (!sender) errors.push({ field: 'senderId', message: 'is not a sender' });
     if (!template) errors.push({ field: 'templateId', message: 'is not a template' });
+    if (sender && input.warmup && !sender.portfolioId) errors.push({ field: 'warmup', message: 'needs a sender in a business portfolio (portfolioId), whose governor paces it' });
     if (sender && template && template.sender_id !== sender.senderId) {
       const owner = await senders.get(template.sender_id);
       if (!owner.wabaId || owner.wabaId !== sender.wabaId) errors.push({ field: 'templateId', message: 'belongs to another WhatsApp Business Account than the sender' });

@@ -27,6 +27,7 @@ export interface Campaign {
   parameters: NonNullable<CreateCampaign['parameters']> | null;
   schedule: CreateCampaign['schedule'];
   ratePerSecond: number | null;
+  warmup: boolean;
   status: CampaignStatus;
   statusReason: string | null;
   workflowId: string;
@@ -44,6 +45,7 @@ export function toCampaign(row: CampaignRow): Campaign {
     parameters: row.parameters ?? null,
     schedule: row.schedule,
     ratePerSecond: row.rate_per_second,
+    warmup: row.warmup,
     status: row.status,
     statusReason: row.status_reason,
     workflowId: campaignWorkflowId(row.campaign_id),
@@ -111,6 +113,7 @@ export class CampaignsRepository {
         parameters: input.parameters === undefined ? null : JSON.stringify(input.parameters),
         schedule: JSON.stringify(input.schedule),
         rate_per_second: input.ratePerSecond ?? null,
+        warmup: input.warmup,
         status,
         created_at: now,
         updated_at: now,
@@ -174,10 +177,20 @@ export class CampaignsRepository {
     const filter = audience.kind === 'filter' ? sql`and c.attributes @> ${JSON.stringify(audience.attributes)}::jsonb`
       : audience.kind === 'list' ? sql`and c.contact_id = any(${audience.contactIds}::uuid[])`
         : sql``;
+    // A warm-up reaches the most engaged first: the latest reply or read, newest first, then the rest in list order.
+    const engagement = campaign.warmup
+      ? sql`left join (
+          select number, max(at) as engaged_at from (
+            select '+' || ltrim(from_number, '+') as number, sent_at as at from inbound_messages
+            union all
+            select '+' || ltrim(recipient, '+'), status_at from message_statuses where status = 'read'
+          ) signals group by number
+        ) e on e.number = c.whatsapp_number`
+      : sql`left join (select null::text as number, null::timestamptz as engaged_at) e on false`;
     await sql`
       insert into campaign_messages (message_id, campaign_id, run_key, seq, contact_id, recipient, state)
-      select gen_random_uuid(), ${campaignId}::uuid, ${runKey}, row_number() over (order by c.created_at, c.contact_id), c.contact_id, c.whatsapp_number, 'PENDING'
-      from contacts c
+      select gen_random_uuid(), ${campaignId}::uuid, ${runKey}, row_number() over (order by e.engaged_at desc nulls last, c.created_at, c.contact_id), c.contact_id, c.whatsapp_number, 'PENDING'
+      from contacts c ${engagement}
       where c.whatsapp_number is not null and ${consent} is true ${filter}
       on conflict do nothing`.execute(this.#db);
     return this.#count(campaignId, runKey);

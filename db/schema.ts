@@ -161,6 +161,7 @@ export interface CampaignsTable {
   parameters: ColumnType<CreateCampaign['parameters'] | null, string | null, string | null>;
   schedule: ColumnType<Schedule, string, string>;
   rate_per_second: number | null;
+  warmup: ColumnType<boolean, boolean | undefined, boolean>;
   status: CampaignStatus;
   status_reason: string | null;
   counts: ColumnType<CampaignCounts | null, string | null | undefined, string | null>;

@@ -72,7 +72,8 @@ export const createCampaignSchema = z.object({
   parameters: z.union([z.array(parameterSource).max(100), z.record(z.string(), parameterSource)]).optional()
     .describe('Body parameters: a list for {{1}}, {{2}}…, or an object by name for named parameters.'),
   schedule: scheduleSchema.default({ kind: 'now' }),
-  ratePerSecond: z.number().int().min(1).max(1_000).optional().describe('Cap on messages per second (default: the sender\'s throughput).'),
+  ratePerSecond: z.number().int().min(1).max(1_000).optional().describe('Cap on messages per second (default: as fast as the provider answers).'),
+  warmup: z.boolean().default(false).describe('A warm-up campaign for the sender\'s portfolio: the most engaged contacts first (recent replies and reads), drawing what the portfolio\'s governor allows each day.'),
 }).strict().meta({ id: 'CreateCampaign' });
 export type CreateCampaign = z.infer<typeof createCampaignSchema>;
 

@@ -10,6 +10,7 @@ import * as inbound from './0005_inbound.ts';
 import * as consentOnContacts from './0006_consent_on_contacts.ts';
 import * as quota from './0007_quota.ts';
 import * as campaigns from './0008_campaigns.ts';
+import * as warmupCampaigns from './0009_warmup_campaigns.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_senders': senders,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0006_consent_on_contacts': consentOnContacts,
   '0007_quota': quota,
   '0008_campaigns': campaigns,
+  '0009_warmup_campaigns': warmupCampaigns,
 };

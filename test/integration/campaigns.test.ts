@@ -130,7 +130,7 @@ describe('campaigns', () => {
       // Started like the API does, with a short reconciliation deadline and small batches.
       const campaignRow = await new CampaignsRepository(fixture.database.db).create({
         name: 'Faulty', senderId, templateId, audience: { kind: 'filter', attributes: { segment: 'faulty' } },
-        parameters: [{ value: 'you' }, { attribute: 'code' }], schedule: { kind: 'now' },
+        parameters: [{ value: 'you' }, { attribute: 'code' }], schedule: { kind: 'now' }, warmup: false,
       }, 'WAITING_FOR_TEMPLATE');
       const handle = await fixture.temporal.client.workflow.start<typeof campaign>('campaign', {
         workflowId: campaignRow.workflowId, taskQueue,
