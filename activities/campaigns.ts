@@ -70,6 +70,9 @@ function pacer(ratePerSecond: number | null, signal: AbortSignal): () => Promise
   };
 }
 
+/** How often a campaign waiting for quota looks again within one rolling window (24 h: every 30 min). */
+const QUOTA_LOOKS_PER_WINDOW = 48;
+
 /** A message is tried at most this often for retryable failures before it fails. */
 const MAX_ATTEMPTS = 10;
 
@@ -124,8 +127,14 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
       const granted = new Set([...grant.counted, ...grant.free]);
       allowed = ready.filter((r) => granted.has(r.to));
       result.deferred = ready.length - allowed.length;
-      result.quotaRetryAt = grant.retryAt?.toISOString() ?? null;
       result.quotaReason = grant.reason;
+      if (result.deferred > 0) {
+        // Room comes back when a counted recipient leaves the window, or sooner when the governor raises the
+        // allowance (a new pacing day, a new rung): look again at least every 1/48 of the window.
+        const windowMs = (await quota.policy(plan.portfolioId))?.windowMs ?? 3_600_000;
+        const soon = Date.now() + windowMs / QUOTA_LOOKS_PER_WINDOW;
+        result.quotaRetryAt = new Date(Math.min(grant.retryAt?.getTime() ?? soon, soon)).toISOString();
+      }
     }
 
     const { credentials } = await senders.withCredentials(plan.senderId);
