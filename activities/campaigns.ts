@@ -15,6 +15,7 @@ import type { TemplatesRepository } from '../db/templates.ts';
 import {
   campaignFatalReason,
   consentScopeFor,
+  quietUntil,
   resolveParameters,
   skipReasons,
   type BatchResult,
@@ -101,10 +102,17 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
 
   async function sendBatch(plan: CampaignPlan, runKey: string, batchSize: number, concurrency: number, result: BatchResult, context: Context): Promise<BatchResult> {
     const candidates = await campaigns.pending(plan.campaignId, runKey, plan.scope, batchSize);
-    if (candidates.length === 0) return { ...result, done: true };
+    if (candidates.length === 0) {
+      // Nothing sendable now; some may be waiting for their quiet hours to end.
+      const held = await campaigns.nextHeld(plan.campaignId, runKey);
+      return held ? { ...result, quietUntil: held.toISOString() } : { ...result, done: true };
+    }
 
     // Consent and parameters as they are now, not as they were at the snapshot.
-    const mapping = (await campaigns.getRow(plan.campaignId)).parameters ?? undefined;
+    const campaignRow = await campaigns.getRow(plan.campaignId);
+    const mapping = campaignRow.parameters ?? undefined;
+    const now = new Date();
+    const held = new Map<number, string[]>();
     const ready: { candidate: SendCandidate; to: string; values: string[] }[] = [];
     const skips = new Map<string, string[]>();
     const skip = (reason: string, id: string) => skips.set(reason, [...(skips.get(reason) ?? []), id]);
@@ -113,12 +121,15 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
       if (!candidate.consented) { skip(skipReasons.noConsent, candidate.messageId); continue; }
       const parameters = resolveParameters(plan.parameterNames, mapping, { ...candidate, whatsappNumber: candidate.currentNumber });
       if (!parameters.ok) { skip(`${skipReasons.missingParameter}: ${parameters.missing}`, candidate.messageId); continue; }
+      const quietEnds = campaignRow.quiet_hours ? quietUntil(now, campaignRow.quiet_hours, candidate.timeZone) : null;
+      if (quietEnds) { held.set(quietEnds.getTime(), [...(held.get(quietEnds.getTime()) ?? []), candidate.messageId]); continue; }
       ready.push({ candidate, to: candidate.currentNumber, values: parameters.values });
     }
     for (const [reason, ids] of skips) {
       await campaigns.skip(ids, reason);
       result.skipped += ids.length;
     }
+    for (const [until, ids] of held) await campaigns.holdUntil(ids, new Date(until));
 
     // The portfolio's quota: counted before sending, so a crash can only under-send, never exceed.
     let allowed = ready;
@@ -247,7 +258,7 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
     },
 
     async sendCampaignBatch({ plan, runKey, batchSize, concurrency }: BatchInput): Promise<BatchResult> {
-      const result: BatchResult = { done: false, attempted: 0, sent: 0, failed: 0, skipped: 0, ambiguous: 0, retryable: 0, retryAfterMs: null, deferred: 0, quotaRetryAt: null, quotaReason: null, fatal: null };
+      const result: BatchResult = { done: false, attempted: 0, sent: 0, failed: 0, skipped: 0, ambiguous: 0, retryable: 0, retryAfterMs: null, deferred: 0, quotaRetryAt: null, quotaReason: null, fatal: null, quietUntil: null };
       const context = Context.current();
       // Heartbeats carry the workflow's cancellation (pause, cancel, template paused) to this batch, from its first moment.
       const beat = setInterval(() => context.heartbeat({ attempted: result.attempted }), 1_000);

@@ -18,6 +18,7 @@ import {
   messageStates,
   type CampaignStatus,
   parameterSource,
+  quietHoursSchema,
   scheduleSchema,
 } from '../domain/campaign.ts';
 import { ConflictProblem, ValidationProblem, type FieldError } from '../domain/problems.ts';
@@ -54,6 +55,7 @@ const campaignSchema = z.object({
   schedule: scheduleSchema,
   ratePerSecond: z.number().int().nullable(),
   warmup: z.boolean(),
+  quietHours: quietHoursSchema.nullable(),
   status: z.enum(campaignStatuses),
   statusReason: z.string().nullable(),
   workflowId: z.string().describe('The campaign workflow in the Temporal Web UI.'),

@@ -6,7 +6,7 @@
 // already done, never send it twice.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { campaignWorkflowId, emptyCounts, skipReasons, type CampaignCounts, type CampaignStatus, type CreateCampaign, type MessageState } from '../domain/campaign.ts';
+import { campaignWorkflowId, emptyCounts, skipReasons, type CampaignCounts, type CampaignStatus, type CreateCampaign, type MessageState, type QuietHours } from '../domain/campaign.ts';
 import type { ConsentScope } from '../domain/consent.ts';
 import { NotFoundProblem, ValidationProblem } from '../domain/problems.ts';
 import { decodeCursor, pageOf } from './cursor.ts';
@@ -28,6 +28,7 @@ export interface Campaign {
   schedule: CreateCampaign['schedule'];
   ratePerSecond: number | null;
   warmup: boolean;
+  quietHours: QuietHours | null;
   status: CampaignStatus;
   statusReason: string | null;
   workflowId: string;
@@ -46,6 +47,7 @@ export function toCampaign(row: CampaignRow): Campaign {
     schedule: row.schedule,
     ratePerSecond: row.rate_per_second,
     warmup: row.warmup,
+    quietHours: row.quiet_hours ?? null,
     status: row.status,
     statusReason: row.status_reason,
     workflowId: campaignWorkflowId(row.campaign_id),
@@ -65,6 +67,7 @@ export interface SendCandidate {
   displayName: string | null;
   externalId: string | null;
   locale: string | null;
+  timeZone: string | null;
   attributes: Record<string, unknown>;
 }
 
@@ -114,6 +117,7 @@ export class CampaignsRepository {
         schedule: JSON.stringify(input.schedule),
         rate_per_second: input.ratePerSecond ?? null,
         warmup: input.warmup,
+        quiet_hours: input.quietHours ? JSON.stringify(input.quietHours) : null,
         status,
         created_at: now,
         updated_at: now,
@@ -206,9 +210,10 @@ export class CampaignsRepository {
   async pending(campaignId: string, runKey: string, scope: ConsentScope, limit: number): Promise<SendCandidate[]> {
     const rows = await this.#db.selectFrom('campaign_messages as m')
       .innerJoin('contacts as c', 'c.contact_id', 'm.contact_id')
-      .select(['m.message_id', 'm.contact_id', 'm.recipient', 'c.whatsapp_number', 'c.display_name', 'c.external_id', 'c.locale', 'c.attributes'])
+      .select(['m.message_id', 'm.contact_id', 'm.recipient', 'c.whatsapp_number', 'c.display_name', 'c.external_id', 'c.locale', 'c.time_zone', 'c.attributes'])
       .select(sql<boolean | null>`${sql.ref(`c.${consentColumn(scope)}`)}`.as('consent'))
       .where('m.campaign_id', '=', campaignId).where('m.run_key', '=', runKey).where('m.state', '=', 'PENDING')
+      .where((eb) => eb.or([eb('m.not_before', 'is', null), eb('m.not_before', '<=', sql<Date>`now()`)]))
       .orderBy('m.seq').limit(limit).execute();
     return rows.map((row) => ({
       messageId: row.message_id,
@@ -219,6 +224,7 @@ export class CampaignsRepository {
       displayName: row.display_name,
       externalId: row.external_id,
       locale: row.locale,
+      timeZone: row.time_zone,
       attributes: row.attributes,
     }));
   }
@@ -264,6 +270,21 @@ export class CampaignsRepository {
         updated_at = now()
       from (values ${sql.join(rows)}) as v(message_id, attempt, state, reason, message_uuid)
       where m.message_id = v.message_id and m.state = 'CLAIMED' and m.attempts = v.attempt`.execute(this.#db);
+  }
+
+  /** Holds PENDING messages until a time (the recipient's quiet hours end). */
+  async holdUntil(messageIds: readonly string[], until: Date): Promise<void> {
+    if (messageIds.length === 0) return;
+    await this.#db.updateTable('campaign_messages').set({ not_before: until, reason: `quiet hours until ${until.toISOString()}`, updated_at: new Date() })
+      .where('message_id', 'in', [...messageIds]).where('state', '=', 'PENDING').execute();
+  }
+
+  /** The earliest time a held PENDING message of the run becomes sendable; null when none is held. */
+  async nextHeld(campaignId: string, runKey: string): Promise<Date | null> {
+    const row = await this.#db.selectFrom('campaign_messages').select((eb) => eb.fn.min('not_before').as('at'))
+      .where('campaign_id', '=', campaignId).where('run_key', '=', runKey).where('state', '=', 'PENDING').where('not_before', '>', sql<Date>`now()`)
+      .executeTakeFirst();
+    return row?.at ? new Date(row.at) : null;
   }
 
   /** PENDING → SKIPPED with a reason (no consent now, a missing parameter, cancelled). */

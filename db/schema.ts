@@ -4,7 +4,7 @@ import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 import type { TemplateContent, TemplateStatus } from '../domain/template.ts';
 import type { ConsentScope, ConsentSource } from '../domain/consent.ts';
 import type { Reaction } from '../domain/inbound.ts';
-import type { Audience, CampaignCounts, CampaignStatus, CreateCampaign, MessageState, Schedule } from '../domain/campaign.ts';
+import type { Audience, CampaignCounts, CampaignStatus, CreateCampaign, MessageState, QuietHours, Schedule } from '../domain/campaign.ts';
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
@@ -162,6 +162,7 @@ export interface CampaignsTable {
   schedule: ColumnType<Schedule, string, string>;
   rate_per_second: number | null;
   warmup: ColumnType<boolean, boolean | undefined, boolean>;
+  quiet_hours: ColumnType<QuietHours | null, string | null | undefined, string | null>;
   status: CampaignStatus;
   status_reason: string | null;
   counts: ColumnType<CampaignCounts | null, string | null | undefined, string | null>;
@@ -182,6 +183,7 @@ export interface CampaignMessagesTable {
   attempts: ColumnType<number, number | undefined, number>;
   claimed_at: Date | null;
   sent_at: Date | null;
+  not_before: ColumnType<Date | null, Date | null | undefined, Date | null>;
   updated_at: UpdatedAt;
 }
 

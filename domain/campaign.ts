@@ -64,6 +64,15 @@ export const scheduleSchema = z.discriminatedUnion('kind', [
 ]).meta({ id: 'CampaignSchedule' });
 export type Schedule = z.infer<typeof scheduleSchema>;
 
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM');
+
+export const quietHoursSchema = z.object({
+  start: clock.describe('Local time from which nothing is sent, e.g. "21:00".'),
+  end: clock.describe('Local time from which sending resumes, e.g. "08:00".'),
+  timeZone: timeZoneSchema.describe('For contacts without a time zone of their own.'),
+}).strict().refine((quiet) => quiet.start !== quiet.end, { message: 'start and end must differ', path: ['end'] }).meta({ id: 'QuietHours' });
+export type QuietHours = z.infer<typeof quietHoursSchema>;
+
 export const createCampaignSchema = z.object({
   name: z.string().trim().min(1).max(200),
   senderId: z.uuid(),
@@ -73,6 +82,7 @@ export const createCampaignSchema = z.object({
     .describe('Body parameters: a list for {{1}}, {{2}}…, or an object by name for named parameters.'),
   schedule: scheduleSchema.default({ kind: 'now' }),
   ratePerSecond: z.number().int().min(1).max(1_000).optional().describe('Cap on messages per second (default: as fast as the provider answers).'),
+  quietHours: quietHoursSchema.optional().describe('Nothing is sent to a recipient during these local hours; their message waits for the window to open.'),
   warmup: z.boolean().default(false).describe('A warm-up campaign for the sender\'s portfolio: the most engaged contacts first (recent replies and reads), drawing what the portfolio\'s governor allows each day.'),
 }).strict().meta({ id: 'CreateCampaign' });
 export type CreateCampaign = z.infer<typeof createCampaignSchema>;
@@ -170,4 +180,33 @@ export interface BatchResult {
   quotaReason: string | null;
   /** Set when the campaign must pause (campaignFatalReason). */
   fatal: string | null;
+  /** Nothing is sendable now, but recipients held by quiet hours become so at this time. */
+  quietUntil: string | null;
+}
+
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** Minutes since local midnight in a time zone. */
+function localMinutes(at: Date, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return part('hour') * 60 + part('minute');
+}
+
+/**
+ * When the recipient's quiet hours end, if `at` falls inside them (in the
+ * contact's time zone, else the campaign's); null when sending is fine now.
+ * Minute arithmetic: on a daylight-saving day the answer can be an hour early,
+ * and the next look simply finds the window still closed.
+ */
+export function quietUntil(at: Date, quiet: QuietHours, contactTimeZone: string | null): Date | null {
+  const zone = contactTimeZone ?? quiet.timeZone;
+  const now = localMinutes(at, zone);
+  const start = minutesOf(quiet.start);
+  const end = minutesOf(quiet.end);
+  const inside = start < end ? now >= start && now < end : now >= start || now < end;
+  if (!inside) return null;
+  const minutesLeft = (end - now + 1440) % 1440;
+  const startOfMinute = at.getTime() - (at.getTime() % 60_000);
+  return new Date(startOfMinute + minutesLeft * 60_000);
 }

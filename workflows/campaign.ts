@@ -240,7 +240,11 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
         await condition(() => state.cancelled || state.paused, Math.min(options.reconcileDeadlineMs, 5_000));
         continue;
       }
-      if (batch.attempted === 0 && batch.deferred > 0) {
+      if (batch.quietUntil) {
+        // Everyone left is in their quiet hours: wait for the first window to open.
+        await setStatus('SENDING', `quiet hours: next send at ${batch.quietUntil}`);
+        await condition(() => state.cancelled || state.paused, Math.min(Math.max(Date.parse(batch.quietUntil) - Date.now(), 1_000), 3_600_000));
+      } else if (batch.attempted === 0 && batch.deferred > 0) {
         // The portfolio's limit is used up for now: wait for the window to free (or the governor to change its mind).
         await setStatus('SENDING', `waiting for quota: ${batch.quotaReason ?? 'limit reached'}`);
         const untilMs = batch.quotaRetryAt ? Date.parse(batch.quotaRetryAt) - Date.now() : 60_000;

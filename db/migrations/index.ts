@@ -11,6 +11,7 @@ import * as consentOnContacts from './0006_consent_on_contacts.ts';
 import * as quota from './0007_quota.ts';
 import * as campaigns from './0008_campaigns.ts';
 import * as warmupCampaigns from './0009_warmup_campaigns.ts';
+import * as quietHours from './0010_quiet_hours.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_senders': senders,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0007_quota': quota,
   '0008_campaigns': campaigns,
   '0009_warmup_campaigns': warmupCampaigns,
+  '0010_quiet_hours': quietHours,
 };

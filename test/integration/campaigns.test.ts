@@ -26,10 +26,11 @@ let apiUrl: string;
 
 const request = (method: 'GET' | 'POST', url: string, payload?: object) => fixture.api.request({ method, url, ...(payload ? { payload } : {}) });
 let nextNumber = 0;
-async function contact(segment: string, options: { consent?: boolean; code?: string | null; name?: string } = {}): Promise<{ contactId: string; number: string }> {
+async function contact(segment: string, options: { consent?: boolean; code?: string | null; name?: string; timeZone?: string } = {}): Promise<{ contactId: string; number: string }> {
   const number = `+4478${String(50_000_000 + nextNumber++)}`;
   const created = await request('POST', '/v1/contacts', {
     whatsappNumber: number,
+    ...(options.timeZone ? { timeZone: options.timeZone } : {}),
     ...(options.name ? { displayName: options.name } : {}),
     attributes: { segment, ...(options.code === null ? {} : { code: options.code ?? `C-${nextNumber}` }) },
     ...(options.consent === false ? {} : { consent: { marketing: true, proof: 'signup form v3' } }),
@@ -43,7 +44,7 @@ const campaignOf = async (campaignId: string) => (await request('GET', `/v1/camp
 const create = async (payload: object) => {
   const created = await request('POST', '/v1/campaigns', { name: 'Spring', senderId, templateId, parameters: [{ field: 'displayName', default: 'friend' }, { attribute: 'code' }], ...payload });
   expect(created.statusCode, created.body).toBe(201);
-  return created.json<{ campaignId: string; workflowId: string; status: string }>();
+  return created.json<{ campaignId: string; workflowId: string; status: string; quietHours: object | null }>();
 };
 
 beforeAll(async () => {
@@ -205,6 +206,25 @@ describe('campaigns', () => {
     expect(pending).toBe(150);
     for (const { campaignId } of [a, b]) await request('POST', `/v1/campaigns/${campaignId}/cancel`);
     await request('POST', `/v1/warmups/${portfolioId}/cancel`);
+  });
+
+  it('quiet hours hold a recipient until their local window opens; others are sent', { timeout: 30_000 }, async () => {
+    const hhmm = (offsetMinutes: number) => new Date(Date.now() + offsetMinutes * 60_000).toISOString().slice(11, 16);
+    const quietHours = { start: hhmm(-60), end: hhmm(60), timeZone: 'UTC' }; // quiet now, in UTC
+    const inUtc = await contact('quiet', { timeZone: 'Etc/UTC' });
+    const noZone = await contact('quiet');
+    const farEast = await contact('quiet', { timeZone: 'Pacific/Kiritimati' }); // UTC+14: mid-afternoon or night there, not now ± 1 h
+    const created = await create({ audience: { kind: 'filter', attributes: { segment: 'quiet' } }, quietHours });
+    expect(created).toMatchObject({ quietHours });
+
+    await expect.poll(() => ledgerFor(farEast.number).length, { timeout: 15_000 }).toBe(1);
+    await expect.poll(async () => (await campaignOf(created.campaignId)).statusReason ?? '', { timeout: 15_000 }).toMatch(/^quiet hours: next send at /);
+    expect(ledgerFor(inUtc.number)).toHaveLength(0);
+    expect(ledgerFor(noZone.number)).toHaveLength(0);
+    const held = (await request('GET', `/v1/campaigns/${created.campaignId}/messages`)).json<{ items: { state: string; reason: string | null }[] }>().items.filter((m) => m.state === 'PENDING');
+    expect(held).toHaveLength(2);
+    for (const message of held) expect(message.reason).toMatch(/^quiet hours until /);
+    await request('POST', `/v1/campaigns/${created.campaignId}/cancel`);
   });
 
   it('cancel stops the batch in flight and skips what was not sent', { timeout: 30_000 }, async () => {
