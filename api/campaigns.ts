@@ -110,6 +110,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<CampaignRoutesOptions> = asyn
       if (Array.isArray(mapping) && mapping.length !== names.length) errors.push({ field: 'parameters', message: `the template has ${names.length} body parameter(s); give ${names.length} in order` });
       if (mapping && !Array.isArray(mapping)) {
         for (const name of names) if (!(name in mapping)) errors.push({ field: `parameters.${name}`, message: 'is a template parameter with no source' });
+        for (const name of Object.keys(mapping)) if (!names.includes(name)) errors.push({ field: `parameters.${name}`, message: 'is not a parameter of the template' });
       }
       if (!mapping && names.length > 0) errors.push({ field: 'parameters', message: `the template needs ${names.length} body parameter(s): ${names.join(', ')}` });
     }

@@ -173,6 +173,14 @@ export class CampaignsRepository {
    * message id. Idempotent: a run that has a list keeps it.
    */
   async snapshot(campaignId: string, runKey: string, scope: ConsentScope): Promise<number> {
+    // Two attempts of the snapshot (a retry beside a slow original) take turns: the second finds the list made.
+    return this.#db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${`${campaignId}/${runKey}`}))`.execute(trx);
+      return new CampaignsRepository(trx).#snapshotLocked(campaignId, runKey, scope);
+    });
+  }
+
+  async #snapshotLocked(campaignId: string, runKey: string, scope: ConsentScope): Promise<number> {
     const existing = await this.#count(campaignId, runKey);
     if (existing > 0) return existing;
     const campaign = await this.getRow(campaignId);

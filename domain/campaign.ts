@@ -36,9 +36,10 @@ export function consentScopeFor(category: (typeof templateCategories)[number]): 
 const contactField = z.enum(['displayName', 'whatsappNumber', 'externalId', 'locale']);
 
 export const parameterSource = z.union([
-  z.object({ value: z.string().max(1024) }).strict().describe('A fixed value.'),
-  z.object({ field: contactField, default: z.string().max(1024).optional() }).strict().describe('A contact field, with a default when it is empty.'),
-  z.object({ attribute: z.string().min(1).max(100), default: z.string().max(1024).optional() }).strict().describe('A contact attribute, with a default when it is missing.'),
+  // Meta refuses empty parameters: a value or default must say something.
+  z.object({ value: z.string().trim().min(1).max(1024) }).strict().describe('A fixed value.'),
+  z.object({ field: contactField, default: z.string().trim().min(1).max(1024).optional() }).strict().describe('A contact field, with a default when it is empty.'),
+  z.object({ attribute: z.string().min(1).max(100), default: z.string().trim().min(1).max(1024).optional() }).strict().describe('A contact attribute, with a default when it is missing.'),
 ]);
 export type ParameterSource = z.infer<typeof parameterSource>;
 
