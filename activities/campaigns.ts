@@ -10,6 +10,7 @@ import type { CampaignsRepository, SendCandidate, Settlement, SettleOutcome } fr
 import { coalesce } from './coalesce.ts';
 import { NotFoundProblem } from '../domain/problems.ts';
 import type { QuotaLedger } from '../db/quota.ts';
+import type { ThroughputGate } from '../db/throughput.ts';
 import type { SendersRepository } from '../db/senders.ts';
 import type { TemplatesRepository } from '../db/templates.ts';
 import {
@@ -33,6 +34,7 @@ export interface CampaignActivityDependencies {
   templates: TemplatesRepository;
   senders: SendersRepository;
   quota: QuotaLedger;
+  throughput: ThroughputGate;
   vonage: { apiHost: string; timeoutMs: number };
 }
 
@@ -47,6 +49,8 @@ export interface CampaignPlan {
   scope: ConsentScope;
   parameterNames: string[];
   ratePerSecond: number | null;
+  /** The number's messages per second, shared with every other campaign of it. */
+  throughputMps: number;
   schedule: Schedule;
 }
 
@@ -69,6 +73,37 @@ function pacer(ratePerSecond: number | null, signal: AbortSignal): () => Promise
     const wait = at - performance.now();
     if (wait > 0 && !signal.aborted) await setTimeout(wait, undefined, { signal }).catch(() => undefined);
   };
+}
+
+/**
+ * Send slots from the number's shared token bucket: lanes queue here and one
+ * request at a time takes as many slots as are waiting (up to a second's
+ * worth); the rest wait for the bucket to refill. An abort releases everyone
+ * (they see it and send nothing); a database error fails everyone waiting.
+ */
+function throughputSlots(gate: ThroughputGate, senderId: string, ratePerSecond: number, signal: AbortSignal): () => Promise<void> {
+  const waiting: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let pumping = false;
+  const pump = async () => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (waiting.length > 0 && !signal.aborted) {
+        const { granted, waitMs } = await gate.take(senderId, ratePerSecond, Math.min(waiting.length, ratePerSecond));
+        for (const lane of waiting.splice(0, granted)) lane.resolve();
+        if (waiting.length > 0) await setTimeout(waitMs, undefined, { signal }).catch(() => undefined);
+      }
+      for (const lane of waiting.splice(0)) lane.resolve();
+    } catch (error) {
+      for (const lane of waiting.splice(0)) lane.reject(error);
+    } finally {
+      pumping = false;
+    }
+  };
+  return () => new Promise<void>((resolve, reject) => {
+    waiting.push({ resolve, reject });
+    void pump();
+  });
 }
 
 /** How often a campaign waiting for quota looks again within one rolling window (24 h: every 30 min). */
@@ -130,6 +165,8 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
       result.skipped += ids.length;
     }
     for (const [until, ids] of held) await campaigns.holdUntil(ids, new Date(until));
+    // Everyone this batch looked at is held: say when the first is due, so the campaign waits instead of looping.
+    if (ready.length === 0 && held.size > 0) result.quietUntil = new Date(Math.min(...held.keys())).toISOString();
 
     // The portfolio's quota: counted before sending, so a crash can only under-send, never exceed.
     let allowed = ready;
@@ -164,9 +201,12 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
     // batch fails only once the sends already under way have been settled.
     let broken: Error | undefined;
     const stopped = () => broken !== undefined || result.fatal !== null || context.cancellationSignal.aborted;
+    const numberSlot = throughputSlots(deps.throughput, plan.senderId, plan.throughputMps, context.cancellationSignal);
     await inParallel(allowed, concurrency, async (item) => {
       await nextSlot();
       if (stopped()) return; // still PENDING: sent on resume or retry, skipped on cancel
+      await numberSlot();
+      if (stopped()) return;
       try {
         await sendOne(item);
       } catch (error) {
@@ -213,7 +253,9 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
           }
           result.retryable++;
           if (error.verdict.retryAfterMs !== undefined) result.retryAfterMs = Math.max(result.retryAfterMs ?? 0, error.verdict.retryAfterMs);
-          await settle({ state: 'PENDING', reason: error.verdict.reason });
+          // Backs off per message (1 s, 2 s, 4 s… up to a minute, or what the provider asked): others go on meanwhile.
+          const backoffMs = Math.max(error.verdict.retryAfterMs ?? 0, Math.min(1_000 * 2 ** (claim - 1), 60_000));
+          await settle({ state: 'PENDING', reason: error.verdict.reason, notBefore: new Date(Date.now() + backoffMs) });
         } else {
           // The request left without an answer: only a status webhook or the reconciliation deadline settles it.
           result.ambiguous++;
@@ -245,6 +287,7 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
         scope: consentScopeFor(template.category as Parameters<typeof consentScopeFor>[0]),
         parameterNames: bodyParameterNames(template.content.body.text),
         ratePerSecond: campaign.rate_per_second,
+        throughputMps: sender.throughputMps,
         schedule: campaign.schedule,
       };
     },

@@ -7,6 +7,7 @@ import { QuotaLedger } from '../db/quota.ts';
 import { SendersRepository } from '../db/senders.ts';
 import { TemplatesRepository } from '../db/templates.ts';
 import { CampaignsRepository } from '../db/campaigns.ts';
+import { ThroughputGate } from '../db/throughput.ts';
 import { createCampaignActivities } from './campaigns.ts';
 import { createMessageActivities } from './messages.ts';
 import { createTemplateActivities, type TemplateActivityDependencies } from './templates.ts';
@@ -31,7 +32,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createTemplateActivities({ senders, templates, vonage: deps.vonage, ...deps.testHooks }),
     ...createMessageActivities({ senders, vonage: deps.vonage }),
     ...createWarmupActivities({ quota, senders, metaGraph: deps.metaGraph }),
-    ...createCampaignActivities({ campaigns: new CampaignsRepository(deps.db), templates, senders, quota, vonage: deps.vonage }),
+    ...createCampaignActivities({ campaigns: new CampaignsRepository(deps.db), templates, senders, quota, throughput: new ThroughputGate(deps.db), vonage: deps.vonage }),
   };
 }
 

@@ -132,7 +132,8 @@ export const campaignRoutes: FastifyPluginAsyncZod<CampaignRoutesOptions> = asyn
           spec: { cronExpressions: [input.schedule.cron], timezone: input.schedule.timeZone },
           action: { type: 'startWorkflow', workflowType: 'campaign', workflowId: `${created.workflowId}/run`, taskQueue, args, typedSearchAttributes: searchAttributes, staticSummary: `Campaign ${created.name}` },
           // A run still sending when the next is due: the next waits for it rather than overlapping.
-          policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE },
+          // A firing missed by more than an hour (Temporal down) is skipped, not sent days late.
+          policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '1 hour' },
           state: { note: `Campaign ${created.name}` },
         });
       } else {
@@ -145,7 +146,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<CampaignRoutesOptions> = asyn
       await campaigns.delete(created.campaignId);
       if (error instanceof ScheduleAlreadyRunning) throw error;
       const message = error instanceof Error ? error.message : String(error);
-      if (input.schedule.kind === 'recurring' && /cron|invalid/i.test(message)) throw new ValidationProblem([{ field: 'schedule.cron', message }]);
+      if (input.schedule.kind === 'recurring' && /cron/i.test(message)) throw new ValidationProblem([{ field: 'schedule.cron', message }]);
       throw error;
     }
     return reply.code(201).header('location', `/v1/campaigns/${created.campaignId}`).send(created);

@@ -84,7 +84,9 @@ export interface MessagePageItem {
   updatedAt: string;
 }
 
-export type SettleOutcome = { state: 'SENT'; messageUuid: string | null } | { state: 'FAILED'; reason: string } | { state: 'AMBIGUOUS'; reason: string } | { state: 'PENDING'; reason: string };
+export type SettleOutcome = { state: 'SENT'; messageUuid: string | null } | { state: 'FAILED'; reason: string } | { state: 'AMBIGUOUS'; reason: string }
+  /** Back to the list; with notBefore, not looked at again until then (retry back-off). */
+  | { state: 'PENDING'; reason: string; notBefore?: Date };
 export interface Settlement {
   messageId: string;
   /** The claim's attempt number (claimForSend). */
@@ -270,13 +272,14 @@ export class CampaignsRepository {
    */
   async settle(settlements: readonly Settlement[]): Promise<void> {
     if (settlements.length === 0) return;
-    const rows = settlements.map(({ messageId, attempt, outcome }) => sql`(${messageId}::uuid, ${attempt}::int, ${outcome.state}, ${'reason' in outcome ? outcome.reason : null}::text, ${outcome.state === 'SENT' ? outcome.messageUuid : null}::text)`);
+    const rows = settlements.map(({ messageId, attempt, outcome }) => sql`(${messageId}::uuid, ${attempt}::int, ${outcome.state}, ${'reason' in outcome ? outcome.reason : null}::text, ${outcome.state === 'SENT' ? outcome.messageUuid : null}::text, ${outcome.state === 'PENDING' ? outcome.notBefore ?? null : null}::timestamptz)`);
     await sql`
       update campaign_messages m set state = v.state, reason = v.reason,
         message_uuid = case when v.state = 'SENT' then v.message_uuid else m.message_uuid end,
         sent_at = case when v.state = 'SENT' then now() else m.sent_at end,
+        not_before = v.not_before,
         updated_at = now()
-      from (values ${sql.join(rows)}) as v(message_id, attempt, state, reason, message_uuid)
+      from (values ${sql.join(rows)}) as v(message_id, attempt, state, reason, message_uuid, not_before)
       where m.message_id = v.message_id and m.state = 'CLAIMED' and m.attempts = v.attempt`.execute(this.#db);
   }
 
@@ -326,7 +329,7 @@ export class CampaignsRepository {
     const stored = await sql<{ message_id: string }>`
       update campaign_messages m set state = 'SENT', message_uuid = e.message_uuid, reason = null, updated_at = now()
       from webhook_events e
-      where e.kind = 'status' and e.payload->>'client_ref' = m.message_id::text and m.campaign_id = ${campaignId}::uuid and m.run_key = ${runKey} and m.state in ('AMBIGUOUS', 'CLAIMED')
+      where e.kind = 'status' and e.processed_at is null and e.payload->>'client_ref' = m.message_id::text and m.campaign_id = ${campaignId}::uuid and m.run_key = ${runKey} and m.state in ('AMBIGUOUS', 'CLAIMED')
       returning m.message_id`.execute(this.#db);
     // Silence proves nothing while webhooks lag: a send is released only once status webhooks have
     // arrived for messages of this campaign claimed well after it (they caught up past it), or when

@@ -24,8 +24,15 @@ export interface SendersTable {
   portfolio_id: string | null;
   auto_reply_enabled: boolean;
   auto_reply_text: string | null;
+  throughput_mps: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export interface SenderThroughputTable {
+  sender_id: string;
+  tokens: number;
+  refreshed_at: Date;
 }
 
 export interface WebhookEventsTable {
@@ -203,6 +210,7 @@ export interface Database {
   quota_ledger: QuotaLedgerTable;
   campaigns: CampaignsTable;
   campaign_messages: CampaignMessagesTable;
+  sender_throughput: SenderThroughputTable;
 }
 
 export type SenderRow = Selectable<SendersTable>;

@@ -75,6 +75,7 @@ export function toSender(row: SenderRow): Sender {
     portfolioId: row.portfolio_id,
     autoReplyEnabled: row.auto_reply_enabled,
     autoReplyText: row.auto_reply_text,
+    throughputMps: row.throughput_mps,
     secrets: {
       apiSecret: row.api_secret_sealed !== null,
       privateKey: row.private_key_sealed !== null,
@@ -98,7 +99,7 @@ export class SendersRepository {
     return value == null ? null : this.#secrets.seal(value, secretContext(senderId, field));
   }
 
-  async create(input: CreateSender): Promise<Sender> {
+  async create(input: Omit<CreateSender, 'throughputMps'> & { throughputMps?: number }): Promise<Sender> {
     const senderId = randomUUID();
     const now = new Date();
     const whatsappNumber = normaliseWhatsAppNumber(input.whatsappNumber);
@@ -116,6 +117,7 @@ export class SendersRepository {
       portfolio_id: input.portfolioId ?? null,
       auto_reply_enabled: input.autoReplyEnabled,
       auto_reply_text: input.autoReplyText ?? null,
+      throughput_mps: input.throughputMps ?? 80,
       created_at: now,
       updated_at: now,
     };
@@ -168,6 +170,7 @@ export class SendersRepository {
     if (patch.portfolioId !== undefined) changes.portfolio_id = patch.portfolioId;
     if (patch.autoReplyEnabled !== undefined) changes.auto_reply_enabled = patch.autoReplyEnabled;
     if (patch.autoReplyText !== undefined) changes.auto_reply_text = patch.autoReplyText;
+    if (patch.throughputMps !== undefined) changes.throughput_mps = patch.throughputMps;
     for (const field of Object.keys(secretColumns) as SecretField[]) {
       if (patch[field] !== undefined) changes[secretColumns[field]] = this.#seal(senderId, field, patch[field]);
     }

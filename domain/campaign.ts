@@ -159,6 +159,8 @@ export function campaignFatalReason(status: number | undefined, code: string | u
     '1022': 'Meta says the template is invalid',
     '132000': 'the template\'s parameters do not match what Meta approved',
     '132001': 'the template is not approved in this language',
+    '132015': 'Meta paused the template for low quality',
+    '132016': 'Meta disabled the template',
   };
   return code === undefined ? undefined : byCode[code];
 }
@@ -197,8 +199,9 @@ function localMinutes(at: Date, timeZone: string): number {
 /**
  * When the recipient's quiet hours end, if `at` falls inside them (in the
  * contact's time zone, else the campaign's); null when sending is fine now.
- * Minute arithmetic: on a daylight-saving day the answer can be an hour early,
- * and the next look simply finds the window still closed.
+ * Minute arithmetic: on a daylight-saving day the answer can be an hour off
+ * (early: the next look finds the window still closed; late: an hour of
+ * sending lost), never inside the quiet hours.
  */
 export function quietUntil(at: Date, quiet: QuietHours, contactTimeZone: string | null): Date | null {
   const zone = contactTimeZone ?? quiet.timeZone;

@@ -26,6 +26,7 @@ const senderFields = {
   portfolioId: metaId('Meta business portfolio id; the messaging limit is shared across it.'),
   autoReplyEnabled: z.boolean().describe('Auto-reply to inbound messages from unknown users.'),
   autoReplyText: z.string().trim().min(1).max(4096).describe('Text of the auto-reply.'),
+  throughputMps: z.number().int().min(1).max(1_000).describe('Messages per second Meta allows this number (80 by default, 1,000 once upgraded); every campaign of the number shares them.'),
 };
 
 export const createSenderSchema = z
@@ -41,6 +42,7 @@ export const createSenderSchema = z
     portfolioId: senderFields.portfolioId.optional(),
     autoReplyEnabled: senderFields.autoReplyEnabled.default(false),
     autoReplyText: senderFields.autoReplyText.optional(),
+    throughputMps: senderFields.throughputMps.default(80),
   })
   .strict()
   .meta({ id: 'CreateSender' });
@@ -59,6 +61,7 @@ export const updateSenderSchema = z
     portfolioId: senderFields.portfolioId.nullable().optional(),
     autoReplyEnabled: senderFields.autoReplyEnabled.optional(),
     autoReplyText: senderFields.autoReplyText.nullable().optional(),
+    throughputMps: senderFields.throughputMps.optional(),
   })
   .strict()
   .meta({ id: 'UpdateSender' });
@@ -74,6 +77,7 @@ export const senderSchema = z
     portfolioId: z.string().nullable(),
     autoReplyEnabled: z.boolean(),
     autoReplyText: z.string().nullable(),
+    throughputMps: z.number().int(),
     secrets: z
       .object({ apiSecret: z.boolean(), privateKey: z.boolean(), signatureSecret: z.boolean() })
       .describe('Which write-only secrets are set. Their values are never returned.'),

@@ -20,11 +20,11 @@ import {
   allHandlersFinished,
   CancellationScope,
   condition,
+  ContinueAsNew,
   continueAsNew,
   isCancellation,
   proxyActivities,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -43,6 +43,8 @@ export interface CampaignOptions {
   reconcileDeadlineMs: number;
   /** How long to wait for the template's approval before failing. */
   approvalTimeoutMs: number;
+  /** The run continues as new past this many history events: well under Temporal's 50K limit and its 10K warning. */
+  continueAfterEvents: number;
 }
 
 export const defaultCampaignOptions: CampaignOptions = {
@@ -50,6 +52,7 @@ export const defaultCampaignOptions: CampaignOptions = {
   concurrency: 32,
   reconcileDeadlineMs: 15 * 60_000,
   approvalTimeoutMs: 7 * 24 * 3_600_000,
+  continueAfterEvents: 2_000,
 };
 
 export interface CampaignInput {
@@ -75,9 +78,6 @@ const { sendCampaignBatch } = proxyActivities<Activities>({
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
-
-/** Well under Temporal's 50K-event limit and its warnings at 10K. */
-const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
 
 export async function campaign(input: CampaignInput): Promise<CampaignProgress> {
   const options: CampaignOptions = { ...defaultCampaignOptions, ...input.options };
@@ -133,8 +133,9 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
     finishing = true;
     await dependency.template?.unsubscribe();
     if (status === 'CANCELLED') await skipRemainingMessages({ campaignId: plan.campaignId, runKey });
-    // A recurring campaign goes back to waiting for its next run; only the API ends it (by deleting its schedule).
+    // A recurring campaign goes back to waiting for its next run, whatever this one did; only the API ends it (by deleting its schedule).
     if (recurring && status === 'COMPLETED') await setStatus('SCHEDULED', `last run ${runKey} completed`, true);
+    else if (recurring && status === 'FAILED') await setStatus('SCHEDULED', `last run ${runKey} failed: ${reason ?? 'unknown'}`, true);
     else await setStatus(status, reason, true);
     await condition(allHandlersFinished);
     return state;
@@ -143,6 +144,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
   try {
     return await run();
   } catch (error) {
+    // continueAsNew ends this run by throwing: it is not a failure.
+    if (error instanceof ContinueAsNew) throw error;
     if (isCancellation(error)) return finish('CANCELLED', 'the workflow was cancelled');
     const cause = error instanceof ActivityFailure && error.cause ? error.cause.message : error instanceof Error ? error.message : String(error);
     await finish('FAILED', cause);
@@ -159,14 +162,20 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
     }
     if (state.cancelled) return finish('CANCELLED', 'cancelled');
 
-    // A template not yet submitted has no approval workflow to follow: wait for its submission.
+    // A template not yet submitted has no approval workflow to follow: wait for its submission, looking
+    // less and less often (the history stays small however long it takes), within the approval timeout.
+    let draftWaitMs = 30_000;
+    const draftSince = Date.now();
     for (let status = await templateStatusOf({ templateId: plan.templateId }); status === 'DRAFT'; status = await templateStatusOf({ templateId: plan.templateId })) {
+      if (Date.now() - draftSince > options.approvalTimeoutMs) return finish('FAILED', `template ${plan.templateName} was never submitted`);
       await setStatus('WAITING_FOR_TEMPLATE', `template ${plan.templateName} is a draft: submit it`);
-      if (await condition(() => state.cancelled, '30 seconds')) return finish('CANCELLED', 'cancelled');
+      if (await condition(() => state.cancelled, draftWaitMs)) return finish('CANCELLED', 'cancelled');
+      draftWaitMs = Math.min(draftWaitMs * 2, 3_600_000);
     }
     const template = await dependOnTemplate(plan.templateId);
     dependency.template = template;
     if (state.templateStatus && template.status === undefined) template.receive({ templateId: plan.templateId, status: state.templateStatus, reason: null });
+    state.templateStatus = template.status;
     // A template that stops being sendable stops the batch in flight: Meta would refuse every send.
     template.onChange = () => {
       state.templateStatus = template.status;
@@ -184,9 +193,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
       state.snapshotDone = true;
     }
 
-    let retryDelayMs = 1_000;
     for (;;) {
-      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
+      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > options.continueAfterEvents) {
         await condition(allHandlersFinished);
         await template.unsubscribe();
         await continueAsNew<typeof campaign>({ ...input, state });
@@ -213,6 +221,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
       try {
         batch = await batchScope.run(() => sendCampaignBatch({ plan, runKey, batchSize: options.batchSize, concurrency: options.concurrency }));
       } catch (error) {
+        // The whole workflow is being cancelled (Web UI, CLI): that ends the run, through the outer catch.
+        if (CancellationScope.current().consideredCancelled) throw error;
         // Stopped on purpose (or failed while being stopped, e.g. its worker died): the top of the loop decides.
         const stopping = state.cancelled || state.paused || !template.sendable;
         if (isCancellation(error) || (stopping && error instanceof ActivityFailure)) continue;
@@ -235,25 +245,20 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
       if (batch.done) {
         // Nothing pending: settle what is ambiguous (or left claimed by a crashed batch) before finishing.
         const open = await reconcileCampaign({ campaignId: plan.campaignId, runKey, deadlineMs: options.reconcileDeadlineMs });
-        if (open.released > 0) continue;
+        if (open.released > 0 || state.cancelled) continue;
         if (open.open === 0) return finish('COMPLETED', null);
         await condition(() => state.cancelled || state.paused, Math.min(options.reconcileDeadlineMs, 5_000));
         continue;
       }
-      if (batch.quietUntil) {
-        // Everyone left is in their quiet hours: wait for the first window to open.
-        await setStatus('SENDING', `quiet hours: next send at ${batch.quietUntil}`);
+      if (batch.quietUntil && batch.attempted === 0) {
+        // Everyone left is held (quiet hours, or backing off after a retryable failure): wait for the first to be due.
+        await setStatus('SENDING', `held until ${batch.quietUntil} (quiet hours or retry back-off)`);
         await condition(() => state.cancelled || state.paused, Math.min(Math.max(Date.parse(batch.quietUntil) - Date.now(), 1_000), 3_600_000));
       } else if (batch.attempted === 0 && batch.deferred > 0) {
         // The portfolio's limit is used up for now: wait for the window to free (or the governor to change its mind).
         await setStatus('SENDING', `waiting for quota: ${batch.quotaReason ?? 'limit reached'}`);
         const untilMs = batch.quotaRetryAt ? Date.parse(batch.quotaRetryAt) - Date.now() : 60_000;
         await condition(() => state.cancelled || state.paused, Math.min(Math.max(untilMs, 1_000), 3_600_000));
-      } else if (batch.retryable > 0 && batch.sent === 0) {
-        retryDelayMs = Math.min(Math.max(retryDelayMs * 2, batch.retryAfterMs ?? 0), 60_000);
-        await sleep(retryDelayMs);
-      } else {
-        retryDelayMs = 1_000;
       }
     }
   }

@@ -12,6 +12,7 @@ import * as quota from './0007_quota.ts';
 import * as campaigns from './0008_campaigns.ts';
 import * as warmupCampaigns from './0009_warmup_campaigns.ts';
 import * as quietHours from './0010_quiet_hours.ts';
+import * as senderThroughput from './0011_sender_throughput.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_senders': senders,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0008_campaigns': campaigns,
   '0009_warmup_campaigns': warmupCampaigns,
   '0010_quiet_hours': quietHours,
+  '0011_sender_throughput': senderThroughput,
 };

@@ -135,11 +135,14 @@ describe('campaigns', () => {
       }, 'WAITING_FOR_TEMPLATE');
       const handle = await fixture.temporal.client.workflow.start<typeof campaign>('campaign', {
         workflowId: campaignRow.workflowId, taskQueue,
-        args: [{ campaignId: campaignRow.campaignId, options: { batchSize: 7, concurrency: 4, reconcileDeadlineMs: 3_000 } }],
+        // A tiny history budget: the run continues as new many times on the way.
+        args: [{ campaignId: campaignRow.campaignId, options: { batchSize: 7, concurrency: 4, reconcileDeadlineMs: 3_000, continueAfterEvents: 60 } }],
       });
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'COMPLETED', failed: 0 });
       expect(result.ambiguous).toBeGreaterThan(0); // the faults did bite
+      expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId); // it did continue as new
+      expect(await campaignOf(campaignRow.campaignId)).toMatchObject({ status: 'COMPLETED', statusReason: null });
     } finally {
       sim.simulator.faults = { ...sim.simulator.faults, serverErrorRate: 0, throttleRate: 0, dropAfterAcceptRate: 0 };
     }
@@ -218,13 +221,31 @@ describe('campaigns', () => {
     expect(created).toMatchObject({ quietHours });
 
     await expect.poll(() => ledgerFor(farEast.number).length, { timeout: 15_000 }).toBe(1);
-    await expect.poll(async () => (await campaignOf(created.campaignId)).statusReason ?? '', { timeout: 15_000 }).toMatch(/^quiet hours: next send at /);
+    await expect.poll(async () => (await campaignOf(created.campaignId)).statusReason ?? '', { timeout: 15_000 }).toMatch(/^held until .*quiet hours/);
     expect(ledgerFor(inUtc.number)).toHaveLength(0);
     expect(ledgerFor(noZone.number)).toHaveLength(0);
     const held = (await request('GET', `/v1/campaigns/${created.campaignId}/messages`)).json<{ items: { state: string; reason: string | null }[] }>().items.filter((m) => m.state === 'PENDING');
     expect(held).toHaveLength(2);
     for (const message of held) expect(message.reason).toMatch(/^quiet hours until /);
     await request('POST', `/v1/campaigns/${created.campaignId}/cancel`);
+  });
+
+  it('two campaigns of one number share its messages per second', { timeout: 60_000 }, async () => {
+    const throttledNumber = '447911123323';
+    sim.simulator.accounts.register({ ...account, numbers: [ourNumber, '447911123322', throttledNumber], statusUrl: `${apiUrl}/webhooks/vonage/status`, inboundUrl: `${apiUrl}/webhooks/vonage/inbound` });
+    const throttled = await request('POST', '/v1/senders', {
+      nickname: 'Throttled', whatsappNumber: `+${throttledNumber}`, applicationId: account.applicationId, privateKey: account.privateKey, signatureSecret: account.signatureSecret, wabaId, throughputMps: 5,
+    });
+    expect(throttled.json()).toMatchObject({ throughputMps: 5 });
+    const people = await Promise.all(Array.from({ length: 24 }, (_, i) => contact(i % 2 ? 'rate-a' : 'rate-b')));
+    const throttledId = throttled.json<{ senderId: string }>().senderId;
+    await Promise.all(['rate-a', 'rate-b'].map((segment) => create({ senderId: throttledId, audience: { kind: 'filter', attributes: { segment } } })));
+    await expect.poll(() => people.filter((p) => ledgerFor(p.number).length > 0).length, { timeout: 30_000 }).toBe(24);
+
+    const times = people.map((p) => Date.parse(ledgerFor(p.number)[0]!.acceptedAt)).sort((a, b) => a - b);
+    // A bucket of one second's worth (5), refilled at 5 per second: 24 sends take at least (24 − 5) / 5 s.
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(3_500);
+    for (const start of times) expect(times.filter((t) => t >= start && t < start + 1_000).length).toBeLessThanOrEqual(10);
   });
 
   it('cancel stops the batch in flight and skips what was not sent', { timeout: 30_000 }, async () => {
