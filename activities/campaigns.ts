@@ -252,7 +252,6 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
             return;
           }
           result.retryable++;
-          if (error.verdict.retryAfterMs !== undefined) result.retryAfterMs = Math.max(result.retryAfterMs ?? 0, error.verdict.retryAfterMs);
           // Backs off per message (1 s, 2 s, 4 s… up to a minute, or what the provider asked): others go on meanwhile.
           const backoffMs = Math.max(error.verdict.retryAfterMs ?? 0, Math.min(1_000 * 2 ** (claim - 1), 60_000));
           await settle({ state: 'PENDING', reason: error.verdict.reason, notBefore: new Date(Date.now() + backoffMs) });
@@ -301,7 +300,7 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
     },
 
     async sendCampaignBatch({ plan, runKey, batchSize, concurrency }: BatchInput): Promise<BatchResult> {
-      const result: BatchResult = { done: false, attempted: 0, sent: 0, failed: 0, skipped: 0, ambiguous: 0, retryable: 0, retryAfterMs: null, deferred: 0, quotaRetryAt: null, quotaReason: null, fatal: null, quietUntil: null };
+      const result: BatchResult = { done: false, attempted: 0, sent: 0, failed: 0, skipped: 0, ambiguous: 0, retryable: 0, deferred: 0, quotaRetryAt: null, quotaReason: null, fatal: null, quietUntil: null };
       const context = Context.current();
       // Heartbeats carry the workflow's cancellation (pause, cancel, template paused) to this batch, from its first moment.
       const beat = setInterval(() => context.heartbeat({ attempted: result.attempted }), 1_000);

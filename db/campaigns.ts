@@ -391,7 +391,7 @@ export class CampaignsRepository {
       .orderBy('m.run_key').orderBy('m.seq').limit(limit + 1);
     if (cursor) {
       const position = decodeCursor(cursor);
-      query = query.where('m.message_id', '!=', position.id).where(sql<boolean>`(m.run_key, m.seq) > (select run_key, seq from campaign_messages where message_id = ${position.id}::uuid)`);
+      query = query.where(sql<boolean>`(m.run_key, m.seq) > (select run_key, seq from campaign_messages where message_id = ${position.id}::uuid)`);
     }
     const rows = await query.execute();
     return pageOf(rows, limit, (row) => ({ createdAt: row.updated_at, id: row.message_id }), (row) => ({

@@ -174,9 +174,8 @@ export interface BatchResult {
   failed: number;
   skipped: number;
   ambiguous: number;
-  /** Sends that failed in a way worth retrying (released to PENDING). */
+  /** Sends that failed in a way worth retrying (back to PENDING, each after its own back-off). */
   retryable: number;
-  retryAfterMs: number | null;
   /** Recipients the portfolio's quota did not allow now, and when to ask again. */
   deferred: number;
   quotaRetryAt: string | null;

@@ -161,6 +161,8 @@ describe('campaigns', () => {
     await expect.poll(async () => (await campaignOf(created.campaignId)).status, { timeout: 20_000 }).toBe('SCHEDULED');
     // The run writes SCHEDULED just before it ends; a trigger in that instant would meet the same workflow id still running.
     await expect.poll(async () => (await schedule.describe()).info.runningActions.length, { timeout: 20_000 }).toBe(0);
+    // Runs are named by the second they start, and Temporal refuses to reuse a closed run's id within a second.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
 
     // Between runs Bruno withdraws and Carla joins: the next run follows.
     await request('POST', `/v1/contacts/${bruno.contactId}/consents`, { scope: 'MARKETING', granted: false });
