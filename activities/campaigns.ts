@@ -60,6 +60,8 @@ export interface BatchInput {
   batchSize: number;
   /** Sends in flight at once within the batch. */
   concurrency: number;
+  /** Also count the run's messages when the batch is over (for the workflow's progress). */
+  withCounts?: boolean;
 }
 
 /** Starts spaced 1/rate apart, however many run at once; an abort ends every wait at once. */
@@ -77,8 +79,8 @@ function pacer(ratePerSecond: number | null, signal: AbortSignal): () => Promise
 
 /**
  * Send slots from the number's shared token bucket: lanes queue here and one
- * request at a time takes as many slots as are waiting (up to a second's
- * worth); the rest wait for the bucket to refill. An abort releases everyone
+ * request at a time takes as many slots as are waiting and the bucket holds;
+ * the rest wait for it to refill. An abort releases everyone
  * (they see it and send nothing); a database error fails everyone waiting.
  */
 function throughputSlots(gate: ThroughputGate, senderId: string, ratePerSecond: number, signal: AbortSignal): () => Promise<void> {
@@ -89,7 +91,7 @@ function throughputSlots(gate: ThroughputGate, senderId: string, ratePerSecond: 
     pumping = true;
     try {
       while (waiting.length > 0 && !signal.aborted) {
-        const { granted, waitMs } = await gate.take(senderId, ratePerSecond, Math.min(waiting.length, ratePerSecond));
+        const { granted, waitMs } = await gate.take(senderId, ratePerSecond, waiting.length);
         for (const lane of waiting.splice(0, granted)) lane.resolve();
         if (waiting.length > 0) await setTimeout(waitMs, undefined, { signal }).catch(() => undefined);
       }
@@ -299,14 +301,15 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
       return { audience: await campaigns.snapshot(campaignId, runKey, scope) };
     },
 
-    async sendCampaignBatch({ plan, runKey, batchSize, concurrency }: BatchInput): Promise<BatchResult> {
-      const result: BatchResult = { done: false, attempted: 0, sent: 0, failed: 0, skipped: 0, ambiguous: 0, retryable: 0, deferred: 0, quotaRetryAt: null, quotaReason: null, fatal: null, quietUntil: null };
+    async sendCampaignBatch({ plan, runKey, batchSize, concurrency, withCounts }: BatchInput): Promise<BatchResult> {
+      const result: BatchResult = { done: false, attempted: 0, sent: 0, failed: 0, skipped: 0, ambiguous: 0, retryable: 0, deferred: 0, quotaRetryAt: null, quotaReason: null, fatal: null, quietUntil: null, counts: null };
       const context = Context.current();
       // Heartbeats carry the workflow's cancellation (pause, cancel, template paused) to this batch, from its first moment.
       const beat = setInterval(() => context.heartbeat({ attempted: result.attempted }), 1_000);
       context.heartbeat();
       try {
-        return await sendBatch(plan, runKey, batchSize, concurrency, result, context);
+        const outcome = await sendBatch(plan, runKey, batchSize, concurrency, result, context);
+        return withCounts ? { ...outcome, counts: await campaigns.counts(plan.campaignId, runKey) } : outcome;
       } finally {
         clearInterval(beat);
       }
@@ -316,11 +319,12 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
       return campaigns.reconcile(campaignId, runKey, deadlineMs);
     },
 
-    /** Writes the campaign row's status; with final, also the counts of the run. */
-    async recordCampaignStatus({ campaignId, status, reason, final }: { campaignId: string; status: CampaignStatus; reason: string | null; final?: boolean }): Promise<CampaignCounts | null> {
+    /** Writes the campaign row's status; with final, also the campaign's counts, and returns those of the run. */
+    async recordCampaignStatus({ campaignId, runKey, status, reason, final }: { campaignId: string; runKey?: string; status: CampaignStatus; reason: string | null; final?: boolean }): Promise<CampaignCounts | null> {
       const counts = final ? await campaigns.counts(campaignId) : undefined;
       await campaigns.setStatus(campaignId, status, reason, counts);
-      return counts ?? null;
+      if (!counts) return null;
+      return runKey === undefined ? counts : campaigns.counts(campaignId, runKey);
     },
 
     async skipRemainingMessages({ campaignId, runKey }: { campaignId: string; runKey: string }): Promise<number> {

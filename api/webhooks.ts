@@ -33,17 +33,43 @@ function unauthorised(request: FastifyRequest, reply: FastifyReply, reason: stri
   return sendProblem(reply, request, new Problem(401, 'unauthorized', 'Unauthorized', 'Webhook signature rejected.'));
 }
 
+/**
+ * How long a number's sender and signature secret are reused between webhooks: a busy campaign brings
+ * thousands a second, each would otherwise read and decrypt the sender's row. A rotated secret or a
+ * deleted sender takes effect within this time.
+ */
+const SIGNING_KEY_TTL_MS = 5_000;
+
+/** Our number → its sender and webhook signature secret, read at most every few seconds. */
+function signingKeys(senders: SendersRepository) {
+  const cached = new Map<string, { senderId: string; signatureSecret: string | null; until: number }>();
+  return async (whatsappNumber: string): Promise<{ senderId: string; signatureSecret: string | null } | undefined> => {
+    const hit = cached.get(whatsappNumber);
+    if (hit && hit.until > performance.now()) return hit;
+    const senderId = await senders.findId({ whatsappNumber });
+    if (!senderId) {
+      cached.delete(whatsappNumber);
+      return undefined;
+    }
+    const { signatureSecret } = await senders.credentials(senderId);
+    // Only our own numbers are kept: the map holds at most one entry per sender.
+    cached.set(whatsappNumber, { senderId, signatureSecret, until: performance.now() + SIGNING_KEY_TTL_MS });
+    return { senderId, signatureSecret };
+  };
+}
+
 export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async (app, { senders, events, react }) => {
   keepRawJsonBody(app);
+  const signingKeyOf = signingKeys(senders);
 
   /** Which of our numbers the event is about: the sender for a status, the recipient for an inbound message. */
   const verify = (numberField: 'from' | 'to') => async (request: FastifyRequest, reply: FastifyReply) => {
     const verified = request as VerifiedRequest;
     const number = (request.body as Record<string, unknown> | undefined)?.[numberField];
     if (typeof number !== 'string' || !/^\d{6,15}$/.test(number)) return unauthorised(request, reply, `no business number in "${numberField}"`);
-    const senderId = await senders.findId({ whatsappNumber: `+${number}` });
-    if (!senderId) return unauthorised(request, reply, 'the number belongs to no sender');
-    const { signatureSecret } = await senders.credentials(senderId);
+    const key = await signingKeyOf(`+${number}`);
+    if (!key) return unauthorised(request, reply, 'the number belongs to no sender');
+    const { senderId, signatureSecret } = key;
     if (!signatureSecret) return unauthorised(request, reply, 'the sender has no signature secret');
     const verdict = verifyWebhook(request.headers.authorization, verified.rawBody ?? '', signatureSecret);
     if (!verdict.ok) return unauthorised(request, reply, verdict.reason);

@@ -354,12 +354,13 @@ export class CampaignsRepository {
   }
 
   /** Live counts of a campaign (every run), with delivery from the status webhooks. */
-  async counts(campaignId: string): Promise<CampaignCounts> {
+  /** Where every message of the campaign (or of one of its runs) stands, delivery included. */
+  async counts(campaignId: string, runKey?: string): Promise<CampaignCounts> {
     const rows = await sql<{ state: MessageState; reason: string | null; status: string | null; n: string }>`
       select m.state, m.reason, s.status, count(*) as n
       from campaign_messages m
       left join message_statuses s on s.message_uuid = m.message_uuid
-      where m.campaign_id = ${campaignId}::uuid
+      where m.campaign_id = ${campaignId}::uuid ${runKey === undefined ? sql`` : sql`and m.run_key = ${runKey}`}
       group by 1, 2, 3`.execute(this.#db);
     const counts = emptyCounts();
     for (const row of rows.rows) {

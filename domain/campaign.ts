@@ -184,6 +184,8 @@ export interface BatchResult {
   fatal: string | null;
   /** Nothing is sendable now, but recipients held by quiet hours become so at this time. */
   quietUntil: string | null;
+  /** The run's counts in the database (delivery included) after the batch, when the workflow asked for them. */
+  counts: CampaignCounts | null;
 }
 
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));

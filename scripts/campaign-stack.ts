@@ -11,10 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { sql } from 'kysely';
-import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../api/server.ts';
 import { migrateToLatest, openDatabase, type Db } from '../db/database.ts';
-import { SecretBox } from '../db/secret-box.ts';
 import { createScratchPostgres } from '../test/helpers/database.ts';
 import { makeTestAccount } from '../test/helpers/simulator.ts';
 import { VonageSimulator, type Faults } from '../vonage/simulator/server.ts';
@@ -86,13 +83,31 @@ export async function startCampaignStack(options: CampaignStackOptions): Promise
     const temporalClient = new Client({ connection, namespace: 'default' });
 
     const key = randomBytes(32);
-    const secrets = new SecretBox(key);
     const appSecret = randomBytes(16).toString('hex');
     const apiToken = randomBytes(24).toString('base64url');
-    // Status webhooks come within a second here: a minute without one means the send never left.
-    const api: FastifyInstance = await buildApi({ db, secrets, temporal: temporalClient, apiToken, logLevel: 'warn', meta: { appSecret }, campaignOptions: { reconcileDeadlineMs: 60_000 } });
-    cleanups.push(() => api.close());
-    const apiUrl = await api.listen({ port: 0, host: '127.0.0.1' });
+    // The API in a process of its own, as in production: its webhook intake must not share an event loop with the simulator.
+    const apiPort = await freePort();
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const api = spawn(process.execPath, [join(projectRoot, 'api', 'main.ts')], {
+      env: {
+        ...process.env, DATABASE_URL: scratch.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'default',
+        API_TOKEN: apiToken, ENCRYPTION_KEY: key.toString('base64'), API_HOST: '127.0.0.1', API_PORT: String(apiPort), META_APP_SECRET: appSecret, LOG_LEVEL: 'warn',
+        // Status webhooks come within a second here: a minute without one means the send never left.
+        CAMPAIGN_RECONCILE_SECONDS: '60',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    cleanups.push(async () => {
+      if (api.exitCode !== null || api.signalCode !== null) return;
+      const exited = once(api, 'exit');
+      api.kill('SIGTERM');
+      await exited;
+    });
+    for (let waited = 0; !(await fetch(`${apiUrl}/healthz`).then((response) => response.ok, () => false)); waited += 100) {
+      if (api.exitCode !== null) throw new Error(`the API exited with ${api.exitCode}`);
+      if (waited > 30_000) throw new Error('the API did not become healthy within 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
 
     const simulator = new VonageSimulator({
       templateDecision: { outcome: 'APPROVED', delayMs: 200 },

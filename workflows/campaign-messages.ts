@@ -1,20 +1,23 @@
 // Messages of the campaign workflow, defined once and imported by the
 // workflow, the API and tests.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { CampaignStatus } from '../domain/campaign.ts';
+import type { CampaignCounts, CampaignStatus } from '../domain/campaign.ts';
 
-/** What the run has done so far, by its own count (the API adds delivery from the database). */
-export interface CampaignProgress {
+/**
+ * Where the run stands: its messages as the database counted them (delivery
+ * and reasons included) at `countedAt`, with what its batches did since added
+ * on. The API's GET /v1/campaigns/{id} counts the database live.
+ */
+export interface CampaignProgress extends Omit<CampaignCounts, 'audience'> {
   campaignId: string;
   status: CampaignStatus;
   reason: string | null;
+  /** Recipients in the run's snapshot; null until it is taken. */
   audience: number | null;
-  sent: number;
-  failed: number;
-  skipped: number;
-  ambiguous: number;
+  /** Recipients the portfolio's quota held back in the last batch. */
   deferred: number;
   batches: number;
+  countedAt: string | null;
 }
 
 export type CampaignControl = 'pause' | 'resume' | 'cancel';

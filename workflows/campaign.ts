@@ -30,7 +30,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { CampaignPlan } from '../activities/campaigns.ts';
-import { isCampaignFinal, type BatchResult, type CampaignStatus } from '../domain/campaign.ts';
+import { emptyCounts, isCampaignFinal, type BatchResult, type CampaignCounts, type CampaignStatus } from '../domain/campaign.ts';
 import { isFinal, type TemplateStatus } from '../domain/template.ts';
 import { CampaignId, EngineStatus, SenderNumber, TemplateName } from './search-attributes.ts';
 import { campaignProgress, controlCampaign, type CampaignControl, type CampaignProgress } from './campaign-messages.ts';
@@ -45,6 +45,8 @@ export interface CampaignOptions {
   approvalTimeoutMs: number;
   /** The run continues as new past this many history events: well under Temporal's 50K limit and its 10K warning. */
   continueAfterEvents: number;
+  /** How often, at most, a batch also counts the run's messages in the database for the progress query. */
+  countEveryMs: number;
 }
 
 export const defaultCampaignOptions: CampaignOptions = {
@@ -53,6 +55,7 @@ export const defaultCampaignOptions: CampaignOptions = {
   reconcileDeadlineMs: 15 * 60_000,
   approvalTimeoutMs: 7 * 24 * 3_600_000,
   continueAfterEvents: 2_000,
+  countEveryMs: 5_000,
 };
 
 export interface CampaignInput {
@@ -81,11 +84,13 @@ const { sendCampaignBatch } = proxyActivities<Activities>({
 
 export async function campaign(input: CampaignInput): Promise<CampaignProgress> {
   const options: CampaignOptions = { ...defaultCampaignOptions, ...input.options };
-  const state: CarriedState = input.state ?? {
-    campaignId: input.campaignId, status: 'SCHEDULED', reason: null, audience: null,
-    sent: 0, failed: 0, skipped: 0, ambiguous: 0, deferred: 0, batches: 0,
+  const state: CarriedState = {
+    ...emptyCounts(), campaignId: input.campaignId, status: 'SCHEDULED', reason: null, audience: null, deferred: 0, batches: 0, countedAt: null,
     snapshotDone: false, paused: false, cancelled: false,
+    ...input.state,
   };
+  /** Takes the database's counts of the run as they are now. */
+  const counted = (counts: CampaignCounts) => Object.assign(state, counts, { countedAt: new Date().toISOString() });
   /** Set once the run is ending: controls are refused from then on. */
   let finishing = false;
   // The batch in flight, so a pause, a cancel or a template that stops being sendable stops it.
@@ -124,7 +129,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
         { key: SenderNumber, value: plan.senderNumber },
         { key: EngineStatus, value: `campaign:${status}` },
       ]);
-      await recordCampaignStatus({ campaignId: plan.campaignId, status, reason, final });
+      const counts = await recordCampaignStatus({ campaignId: plan.campaignId, runKey, status, reason, final });
+      if (counts) counted(counts);
     }
   };
   const dependency: { template?: TemplateDependency } = {};
@@ -190,6 +196,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
 
     if (!state.snapshotDone) {
       state.audience = (await snapshotAudience({ campaignId: plan.campaignId, runKey, scope: plan.scope })).audience;
+      state.pending = state.audience;
       state.snapshotDone = true;
     }
 
@@ -219,7 +226,9 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
       batchScope = new CancellationScope();
       let batch: BatchResult;
       try {
-        batch = await batchScope.run(() => sendCampaignBatch({ plan, runKey, batchSize: options.batchSize, concurrency: options.concurrency }));
+        // Counting the run costs a query over all its messages: every few seconds, not every batch.
+        const withCounts = state.countedAt === null || Date.now() - Date.parse(state.countedAt) >= options.countEveryMs;
+        batch = await batchScope.run(() => sendCampaignBatch({ plan, runKey, batchSize: options.batchSize, concurrency: options.concurrency, withCounts }));
       } catch (error) {
         // The whole workflow is being cancelled (Web UI, CLI): that ends the run, through the outer catch.
         if (CancellationScope.current().consideredCancelled) throw error;
@@ -231,11 +240,15 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
         batchScope = undefined;
       }
       state.batches++;
-      state.sent += batch.sent;
-      state.failed += batch.failed;
-      state.skipped += batch.skipped;
-      state.ambiguous += batch.ambiguous;
       state.deferred = batch.deferred;
+      if (batch.counts) counted(batch.counts);
+      else {
+        state.sent += batch.sent;
+        state.failed += batch.failed;
+        state.skipped += batch.skipped;
+        state.ambiguous += batch.ambiguous;
+        state.pending = Math.max(0, state.pending - batch.sent - batch.failed - batch.skipped - batch.ambiguous);
+      }
 
       if (batch.fatal) {
         state.paused = true;

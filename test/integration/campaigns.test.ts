@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CampaignsRepository } from '../../db/campaigns.ts';
 import { campaignWorkflowId, skipReasons, type CampaignCounts } from '../../domain/campaign.ts';
 import type { campaign } from '../../workflows/campaign.ts';
+import { campaignProgress } from '../../workflows/campaign-messages.ts';
 import { useApiFixture, useEngineWorker } from '../helpers/api.ts';
 import { makeTestAccount, useSimulator } from '../helpers/simulator.ts';
 import { uniqueTaskQueue } from '../helpers/temporal.ts';
@@ -122,6 +123,14 @@ describe('campaigns', () => {
     for (const person of people.slice(0, -1)) expect(ledgerFor(person.number)).toHaveLength(1);
     expect((await campaignOf(created.campaignId)).progress.skippedByReason).toEqual({ [skipReasons.noConsent]: 1 });
     expect((await request('POST', `/v1/campaigns/${created.campaignId}/resume`)).statusCode).toBe(409); // ended
+
+    // The workflow's own progress query (what the Web UI shows) has the run's final counts, delivery included:
+    // the first sends left seconds before the end, and their delivered webhooks come half a second after.
+    const progress = await fixture.temporal.client.workflow.getHandle(created.workflowId).query(campaignProgress);
+    expect(progress).toMatchObject({ status: 'COMPLETED', audience: 8, sent: 7, pending: 0, failed: 0, skipped: 1, skippedByReason: { [skipReasons.noConsent]: 1 } });
+    expect(progress.delivered).toBeGreaterThan(0);
+    expect(progress.read).toBeLessThanOrEqual(progress.delivered);
+    expect(Date.parse(progress.countedAt!)).toBeGreaterThan(Date.parse(ledgerFor(people[0]!.number)[0]!.acceptedAt));
   });
 
   it('exactly once through 5xx, 429 and answers dropped after acceptance (ambiguous, reconciled by client_ref)', { timeout: 90_000 }, async () => {
@@ -140,7 +149,9 @@ describe('campaigns', () => {
       });
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'COMPLETED', failed: 0 });
-      expect(result.ambiguous).toBeGreaterThan(0); // the faults did bite
+      expect(result.ambiguous).toBe(0); // the final count: every ambiguous send was settled
+      const dropped = people.flatMap((p) => ledgerFor(p.number)).filter((entry) => entry.answerDropped);
+      expect(dropped.length).toBeGreaterThan(0); // the faults did bite: accepted sends whose answer never came
       expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId); // it did continue as new
       expect(await campaignOf(campaignRow.campaignId)).toMatchObject({ status: 'COMPLETED', statusReason: null });
     } finally {
@@ -247,9 +258,10 @@ describe('campaigns', () => {
     await expect.poll(() => people.filter((p) => ledgerFor(p.number).length > 0).length, { timeout: 30_000 }).toBe(24);
 
     const times = people.map((p) => Date.parse(ledgerFor(p.number)[0]!.acceptedAt)).sort((a, b) => a - b);
-    // A bucket of one second's worth (5), refilled at 5 per second: 24 sends take at least (24 − 5) / 5 s.
-    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(3_500);
-    for (const start of times) expect(times.filter((t) => t >= start && t < start + 1_000).length).toBeLessThanOrEqual(10);
+    // At most 5 in any second (the bucket holds one slot, refilled at 5 per second): 24 sends take at least 23 / 5 s.
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(4_400);
+    // Acceptance times carry each request's own latency on top of its slot's time: one more may fall into a window.
+    for (const start of times) expect(times.filter((t) => t >= start && t < start + 1_000).length).toBeLessThanOrEqual(6);
   });
 
   it('cancel stops the batch in flight and skips what was not sent', { timeout: 30_000 }, async () => {

@@ -444,7 +444,7 @@ export class VonageSimulator {
       return { messages: this.ledger.filter((m) => (!to || m.to === to) && (!clientRef || m.clientRef === clientRef)) };
     });
 
-    app.get('/_sim/stats', async () => ({ accepted: this.ledger.length, webhookDeliveries: this.webhooks.deliveries.length }));
+    app.get('/_sim/stats', async () => ({ accepted: this.ledger.length, webhookDeliveries: this.webhooks.scheduled }));
 
     app.get<{ Querystring: { messageUuid?: string } }>('/_sim/webhooks', async (request) => ({
       deliveries: this.webhooks.deliveries.filter((d) => !request.query.messageUuid || d.messageUuid === request.query.messageUuid),

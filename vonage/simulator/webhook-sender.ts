@@ -1,6 +1,7 @@
 // Delivers signed webhooks the way Vonage does: compact JSON, a fresh HS256
 // signature per attempt, and retries with doubling backoff while the receiver
-// answers non-2xx or cannot be reached. Every attempt is kept for inspection.
+// answers non-2xx or cannot be reached. The latest deliveries, with every
+// attempt, are kept for inspection.
 import { signWebhook } from '../webhook-signature.ts';
 
 export interface RetryPolicy {
@@ -45,13 +46,43 @@ export interface WebhookTarget {
  */
 const MAX_IN_FLIGHT = 64;
 
+/** Deliveries kept for inspection: a benchmark's hundreds of thousands would otherwise keep the garbage collector busy. */
+const RETAINED_DELIVERIES = 50_000;
+
+/** First in, first out, without Array#shift's copy of everything behind: the queue can grow to a benchmark's backlog. */
+class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 4_096 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+}
+
 export class WebhookSender {
+  /** The latest deliveries (at least the last 50,000), oldest first. */
   readonly deliveries: WebhookDelivery[] = [];
+  /** Deliveries scheduled since the start or the last clear. */
+  scheduled = 0;
   #policy: RetryPolicy;
   #timers = new Set<NodeJS.Timeout>();
   #closed = false;
   #inFlight = 0;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting = new Fifo<() => void>();
 
   constructor(policy: RetryPolicy) {
     this.#policy = policy;
@@ -69,6 +100,8 @@ export class WebhookSender {
   schedule(target: WebhookTarget, kind: WebhookDelivery['kind'], messageUuid: string, event: string, payload: object, delayMs = 0): Promise<WebhookDelivery> {
     const delivery: WebhookDelivery = { kind, url: target.url, messageUuid, event, body: JSON.stringify(payload), attempts: [], outcome: 'pending' };
     this.deliveries.push(delivery);
+    this.scheduled++;
+    if (this.deliveries.length > 2 * RETAINED_DELIVERIES) this.deliveries.splice(0, this.deliveries.length - RETAINED_DELIVERIES);
     return new Promise((resolve) => {
       const attempt = async (attemptNumber: number) => {
         if (this.#closed) return resolve(delivery);
@@ -127,6 +160,7 @@ export class WebhookSender {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.deliveries.length = 0;
+    this.scheduled = 0;
   }
 
   close(): void {
