@@ -58,6 +58,8 @@ export interface BatchInput {
   plan: CampaignPlan;
   runKey: string;
   batchSize: number;
+  /** Goes on with further batches while it has sent for less than this (absent: one batch). */
+  sendForMs?: number;
   /** Sends in flight at once within the batch. */
   concurrency: number;
   /** Also count the run's messages when the batch is over (for the workflow's progress). */
@@ -301,14 +303,22 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
       return { audience: await campaigns.snapshot(campaignId, runKey, scope) };
     },
 
-    async sendCampaignBatch({ plan, runKey, batchSize, concurrency, withCounts }: BatchInput): Promise<BatchResult> {
+    async sendCampaignBatch({ plan, runKey, batchSize, sendForMs = 0, concurrency, withCounts }: BatchInput): Promise<BatchResult> {
       const result: BatchResult = { done: false, attempted: 0, sent: 0, failed: 0, skipped: 0, ambiguous: 0, retryable: 0, deferred: 0, quotaRetryAt: null, quotaReason: null, fatal: null, quietUntil: null, counts: null };
       const context = Context.current();
       // Heartbeats carry the workflow's cancellation (pause, cancel, template paused) to this batch, from its first moment.
       const beat = setInterval(() => context.heartbeat({ attempted: result.attempted }), 1_000);
       context.heartbeat();
       try {
-        const outcome = await sendBatch(plan, runKey, batchSize, concurrency, result, context);
+        const started = performance.now();
+        let outcome = await sendBatch(plan, runKey, batchSize, concurrency, result, context);
+        // Another batch at once while this one went plainly (everything sendable was sent, nothing held or stopped):
+        // each return to the workflow costs a pause in sending, which the number's bucket cannot make up for.
+        while (performance.now() - started < sendForMs && outcome.attempted > 0 && !outcome.done && !outcome.fatal && !outcome.quietUntil && outcome.deferred === 0 && !context.cancellationSignal.aborted) {
+          outcome = await sendBatch(plan, runKey, batchSize, concurrency, result, context);
+        }
+        // Stopped between two batches: the workflow learns it as it would within one.
+        if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
         return withCounts ? { ...outcome, counts: await campaigns.counts(plan.campaignId, runKey) } : outcome;
       } finally {
         clearInterval(beat);
@@ -320,9 +330,9 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
     },
 
     /** Writes the campaign row's status; with final, also the campaign's counts, and returns those of the run. */
-    async recordCampaignStatus({ campaignId, runKey, status, reason, final }: { campaignId: string; runKey?: string; status: CampaignStatus; reason: string | null; final?: boolean }): Promise<CampaignCounts | null> {
+    async recordCampaignStatus({ campaignId, runKey, status, reason, final, unlessStopped }: { campaignId: string; runKey?: string; status: CampaignStatus; reason: string | null; final?: boolean; unlessStopped?: boolean }): Promise<CampaignCounts | null> {
       const counts = final ? await campaigns.counts(campaignId) : undefined;
-      await campaigns.setStatus(campaignId, status, reason, counts);
+      await campaigns.setStatus(campaignId, status, reason, counts, unlessStopped);
       if (!counts) return null;
       return runKey === undefined ? counts : campaigns.counts(campaignId, runKey);
     },

@@ -162,9 +162,14 @@ export class CampaignsRepository {
     return pageOf(rows, limit, (row) => ({ createdAt: row.created_at, id: row.campaign_id }), toCampaign);
   }
 
-  async setStatus(campaignId: string, status: CampaignStatus, reason: string | null, counts?: CampaignCounts): Promise<void> {
+  /** With `unlessStopped`, a PAUSED or CANCELLED status (an operator's, for a schedule) stays; the counts are written all the same. */
+  async setStatus(campaignId: string, status: CampaignStatus, reason: string | null, counts?: CampaignCounts, unlessStopped = false): Promise<void> {
+    const stopped = sql<boolean>`status in ('PAUSED', 'CANCELLED')`;
     await this.#db.updateTable('campaigns').set({
-      status, status_reason: reason, updated_at: new Date(),
+      ...(unlessStopped
+        ? { status: sql<CampaignStatus>`case when ${stopped} then status else ${status} end`, status_reason: sql<string | null>`case when ${stopped} then status_reason else ${reason} end` }
+        : { status, status_reason: reason }),
+      updated_at: new Date(),
       ...(counts ? { counts: JSON.stringify(counts) } : {}),
     }).where('campaign_id', '=', campaignId).execute();
   }

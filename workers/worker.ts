@@ -24,5 +24,8 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     activities: createActivities({ db: options.db, secrets: options.secrets, vonage: options.vonage, metaGraph: options.metaGraph }),
     // In-flight activities get this long to finish after SIGTERM before they are cancelled.
     shutdownGraceTime: '10s',
+    // A pause or cancel reaches a campaign's batch in flight with the answer to its next heartbeat; the
+    // SDK would otherwise send those only every 8 s (80 % of the 10 s heartbeat timeout).
+    maxHeartbeatThrottleInterval: '1s',
   });
 }

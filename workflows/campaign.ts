@@ -37,7 +37,10 @@ import { campaignProgress, controlCampaign, type CampaignControl, type CampaignP
 import { dependOnTemplate, type TemplateDependency } from './template-dependency.ts';
 
 export interface CampaignOptions {
+  /** Recipients read, checked and reserved quota for at once. */
   batchSize: number;
+  /** One activity goes on to the next batch while it has sent for less than this: the pause between activities then comes seldom. */
+  sendForMs: number;
   concurrency: number;
   /** How long an ambiguous send waits for a sign of life before it is sent again. */
   reconcileDeadlineMs: number;
@@ -51,6 +54,7 @@ export interface CampaignOptions {
 
 export const defaultCampaignOptions: CampaignOptions = {
   batchSize: 500,
+  sendForMs: 5_000,
   concurrency: 32,
   reconcileDeadlineMs: 15 * 60_000,
   approvalTimeoutMs: 7 * 24 * 3_600_000,
@@ -118,7 +122,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
   // A Schedule starts each run as campaign/<id>/run-<time>, and two manual triggers can share the
   // second: the run's first execution id (kept across continue-as-new) names its own recipient list.
   const runKey = input.runKey ?? (recurring ? `${workflowInfo().workflowId}#${workflowInfo().firstExecutionRunId}` : 'once');
-  const setStatus = async (status: CampaignStatus, reason: string | null = null, final = false) => {
+  /** `unlessStopped`: the row keeps a PAUSED or CANCELLED an operator gave the schedule meanwhile. */
+  const setStatus = async (status: CampaignStatus, reason: string | null = null, final = false, unlessStopped = false) => {
     const changed = status !== state.status || reason !== state.reason;
     state.status = status;
     state.reason = reason;
@@ -129,7 +134,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
         { key: SenderNumber, value: plan.senderNumber },
         { key: EngineStatus, value: `campaign:${status}` },
       ]);
-      const counts = await recordCampaignStatus({ campaignId: plan.campaignId, runKey, status, reason, final });
+      const counts = await recordCampaignStatus({ campaignId: plan.campaignId, runKey, status, reason, final, unlessStopped });
       if (counts) counted(counts);
     }
   };
@@ -140,8 +145,9 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
     await dependency.template?.unsubscribe();
     if (status === 'CANCELLED') await skipRemainingMessages({ campaignId: plan.campaignId, runKey });
     // A recurring campaign goes back to waiting for its next run, whatever this one did; only the API ends it (by deleting its schedule).
-    if (recurring && status === 'COMPLETED') await setStatus('SCHEDULED', `last run ${runKey} completed`, true);
-    else if (recurring && status === 'FAILED') await setStatus('SCHEDULED', `last run ${runKey} failed: ${reason ?? 'unknown'}`, true);
+    // An operator may pause or cancel the schedule while this run is ending: that stays on the row.
+    if (recurring && status === 'COMPLETED') await setStatus('SCHEDULED', `last run ${runKey} completed`, true, true);
+    else if (recurring && status === 'FAILED') await setStatus('SCHEDULED', `last run ${runKey} failed: ${reason ?? 'unknown'}`, true, true);
     else await setStatus(status, reason, true);
     await condition(allHandlersFinished);
     return state;
@@ -228,7 +234,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
       try {
         // Counting the run costs a query over all its messages: every few seconds, not every batch.
         const withCounts = state.countedAt === null || Date.now() - Date.parse(state.countedAt) >= options.countEveryMs;
-        batch = await batchScope.run(() => sendCampaignBatch({ plan, runKey, batchSize: options.batchSize, concurrency: options.concurrency, withCounts }));
+        batch = await batchScope.run(() => sendCampaignBatch({ plan, runKey, batchSize: options.batchSize, sendForMs: options.sendForMs, concurrency: options.concurrency, withCounts }));
       } catch (error) {
         // The whole workflow is being cancelled (Web UI, CLI): that ends the run, through the outer catch.
         if (CancellationScope.current().consideredCancelled) throw error;
@@ -255,6 +261,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
         state.reason = batch.fatal;
         continue;
       }
+      // A pause or cancel that came while the batch ran (and missed it) is obeyed before anything else.
+      if (state.paused || state.cancelled) continue;
       if (batch.done) {
         // Nothing pending: settle what is ambiguous (or left claimed by a crashed batch) before finishing.
         const open = await reconcileCampaign({ campaignId: plan.campaignId, runKey, deadlineMs: options.reconcileDeadlineMs });

@@ -145,7 +145,7 @@ describe('campaigns', () => {
       const handle = await fixture.temporal.client.workflow.start<typeof campaign>('campaign', {
         workflowId: campaignRow.workflowId, taskQueue,
         // A tiny history budget: the run continues as new many times on the way.
-        args: [{ campaignId: campaignRow.campaignId, options: { batchSize: 7, concurrency: 4, reconcileDeadlineMs: 3_000, continueAfterEvents: 60 } }],
+        args: [{ campaignId: campaignRow.campaignId, options: { batchSize: 7, sendForMs: 0, concurrency: 4, reconcileDeadlineMs: 3_000, continueAfterEvents: 60 } }],
       });
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'COMPLETED', failed: 0 });
