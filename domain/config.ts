@@ -41,6 +41,22 @@ const workerEnvSchema = z.object({
   META_ACCESS_TOKEN: z.string().min(1).optional(),
 });
 
+/**
+ * Every variable each process reads through its schema, for checks that a
+ * deployment (docker-compose.yml) sets only names the code knows.
+ */
+export const apiConfigKeys = Object.keys(apiEnvSchema.shape) as (keyof typeof apiEnvSchema.shape)[];
+export const workerConfigKeys = Object.keys(workerEnvSchema.shape) as (keyof typeof workerEnvSchema.shape)[];
+
+/** The variables a process cannot start without: no default and not optional. */
+export const requiredApiConfigKeys = requiredKeys(apiEnvSchema);
+export const requiredWorkerConfigKeys = requiredKeys(workerEnvSchema);
+
+function requiredKeys(schema: z.ZodObject): string[] {
+  // An absent variable arrives as undefined: a key whose schema rejects undefined is required.
+  return Object.entries(schema.shape).filter(([, field]) => !(field as z.ZodType).safeParse(undefined).success).map(([key]) => key);
+}
+
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 
