@@ -189,6 +189,13 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
       }
     }
 
+    // Counted on the worker's metrics endpoint (the Temporal SDK's Prometheus exporter) beside the SDK's own.
+    const campaignTag = { campaign_id: plan.campaignId };
+    const sentMetric = context.metricMeter.createCounter('wce_messages_sent', 'messages', 'Campaign messages Vonage accepted, by campaign.');
+    const failedMetric = context.metricMeter.createCounter('wce_messages_failed', 'messages', 'Campaign messages failed for good, by campaign and reason (Vonage error code or retries_exhausted).');
+    const skippedMetric = context.metricMeter.createCounter('wce_messages_skipped', 'messages', 'Campaign recipients skipped at send time, by campaign and reason.');
+    for (const [reason, ids] of skips) skippedMetric.add(ids.length, { ...campaignTag, reason });
+
     const { credentials } = await senders.withCredentials(plan.senderId);
     const messenger = createMessenger(credentials, deps.vonage);
     const nextSlot = pacer(plan.ratePerSecond, context.cancellationSignal);
@@ -224,7 +231,10 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
     async function sendOne({ candidate, to, values }: (typeof allowed)[number]): Promise<void> {
       // Consent is checked again in the claim itself, the last moment before the send leaves.
       const claim = await claimOne(candidate.messageId);
-      if (claim === 'no-consent') result.skipped++;
+      if (claim === 'no-consent') {
+        result.skipped++;
+        skippedMetric.add(1, { ...campaignTag, reason: skipReasons.noConsent });
+      }
       if (typeof claim !== 'number') return;
       const settle = (outcome: SettleOutcome) => settleOne({ messageId: candidate.messageId, attempt: claim, outcome });
       result.attempted++;
@@ -245,13 +255,16 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
         } else if (error.code === '1320') {
           // "Message already sent": an earlier attempt of this very message did leave.
           result.sent++;
+          sentMetric.add(1, campaignTag);
           await settle({ state: 'SENT', messageUuid: null });
         } else if (error.verdict.class === 'permanent') {
           result.failed++;
+          failedMetric.add(1, { ...campaignTag, reason: `vonage_${error.code ?? error.status ?? 'unknown'}` });
           await settle({ state: 'FAILED', reason: error.verdict.reason });
         } else if (error.verdict.class === 'retryable') {
           if (claim >= MAX_ATTEMPTS) {
             result.failed++;
+            failedMetric.add(1, { ...campaignTag, reason: 'retries_exhausted' });
             await settle({ state: 'FAILED', reason: `gave up after ${claim} attempts: ${error.verdict.reason}` });
             return;
           }
@@ -267,6 +280,7 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
         return;
       }
       result.sent++;
+      sentMetric.add(1, campaignTag);
       await settle({ state: 'SENT', messageUuid });
     }
   }

@@ -14,6 +14,8 @@ export interface SyncPortfolioQuotaInput {
   policy: QuotaPolicy | null;
   windowMs: number;
   upgradeWindowMs: number;
+  /** The quality the governor knows now (absent in runs started before it was passed). */
+  quality?: string;
 }
 
 /** The ledger forgets sends older than this many upgrade windows. */
@@ -55,6 +57,7 @@ export function createWarmupActivities({ quota, senders, metaGraph }: WarmupActi
     async syncPortfolioQuota(input: SyncPortfolioQuotaInput): Promise<{ window: number; upgradeWindow: number }> {
       const now = new Date();
       if (input.policy) await quota.setPolicy(input.portfolioId, input.policy, now);
+      if (input.quality) await quota.setQuality(input.portfolioId, input.quality);
       await quota.prune(input.portfolioId, new Date(now.getTime() - KEEP_UPGRADE_WINDOWS * input.upgradeWindowMs));
       return quota.usage(input.portfolioId, input, now);
     },

@@ -18,6 +18,7 @@ import { portfolioObserved } from '../workflows/warmup-messages.ts';
 import { warmupWorkflowId } from './warmups.ts';
 import { normaliseWhatsAppNumber } from '../domain/phone-number.ts';
 import { templateStatusUpdate, type TemplateStatusUpdate } from '../workflows/template-messages.ts';
+import type { ApiMetrics } from './metrics.ts';
 import { problemSchema, sendProblem } from './problem.ts';
 import { keepRawJsonBody, type RawBodyRequest } from './raw-body.ts';
 
@@ -29,6 +30,7 @@ export interface MetaWebhookOptions {
   /** Meta app secret; without it every event is refused. */
   appSecret: string | undefined;
   verifyToken: string | undefined;
+  metrics: ApiMetrics;
 }
 
 const templateStatusValue = z.looseObject({
@@ -77,7 +79,7 @@ const userPreferencesValue = z.looseObject({
   })),
 });
 
-export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = async (app, { templates, contacts, senders, temporal, appSecret, verifyToken }) => {
+export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = async (app, { templates, contacts, senders, temporal, appSecret, verifyToken, metrics }) => {
   keepRawJsonBody(app);
 
   /** A limit, quality or restriction change → the portfolio's governor; 0 when no governor runs for it. */
@@ -149,10 +151,13 @@ export const metaWebhookRoutes: FastifyPluginAsyncZod<MetaWebhookOptions> = asyn
       const header = request.headers['x-hub-signature-256'];
       if (!appSecret || !signatureMatches(typeof header === 'string' ? header : undefined, rawBody, appSecret)) {
         request.log.warn({ configured: Boolean(appSecret) }, 'meta webhook rejected');
+        metrics.webhookReceipts.inc({ kind: 'meta', outcome: 'rejected' });
+        metrics.webhookSignatureFailures.inc({ kind: 'meta' });
         return sendProblem(reply, request, new Problem(401, 'unauthorized', 'Unauthorized', 'Webhook signature rejected.'));
       }
     },
   }, async (request, reply) => {
+    metrics.webhookReceipts.inc({ kind: 'meta', outcome: 'accepted' });
     let forwarded = 0;
     for (const entry of request.body.entry) {
       for (const change of entry.changes) {

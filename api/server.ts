@@ -37,6 +37,8 @@ import { startReactions } from './reactions.ts';
 import { taskQueues } from '../domain/task-queues.ts';
 import type { ApprovalTiming } from '../domain/template.ts';
 import { TemplatesRepository } from '../db/templates.ts';
+import { QuotaLedger } from '../db/quota.ts';
+import { createApiMetrics, serveMetrics } from './metrics.ts';
 
 export interface ApiDependencies {
   db: Db;
@@ -108,6 +110,9 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     },
   });
 
+  const metrics = createApiMetrics(() => new QuotaLedger(deps.db).standings());
+  serveMetrics(app, metrics);
+
   const senders = new SendersRepository(deps.db, deps.secrets);
   const events = new WebhookEventsRepository(deps.db, deps.keywords);
   const templates = new TemplatesRepository(deps.db);
@@ -116,8 +121,8 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     await startReactions(deps.temporal, reactions, deps.taskQueue ?? taskQueues.engine);
     await events.markReacted(eventId);
   };
-  await app.register(vonageWebhookRoutes, { senders, events, react });
-  await app.register(metaWebhookRoutes, { templates, contacts, senders, temporal: deps.temporal, appSecret: deps.meta?.appSecret, verifyToken: deps.meta?.verifyToken });
+  await app.register(vonageWebhookRoutes, { senders, events, react, metrics });
+  await app.register(metaWebhookRoutes, { templates, contacts, senders, temporal: deps.temporal, appSecret: deps.meta?.appSecret, verifyToken: deps.meta?.verifyToken, metrics });
   // Events stored but not applied (or whose replies were not handed over): after a crash, a failed
   // apply or Temporal being away. Finished at start, then every minute.
   const finishPending = () => (async () => {

@@ -13,23 +13,30 @@ import { verifyWebhook } from '../vonage/webhook-signature.ts';
 import type { Reaction } from '../domain/inbound.ts';
 import { problemSchema, sendProblem } from './problem.ts';
 import { keepRawJsonBody, type RawBodyRequest } from './raw-body.ts';
+import type { ApiMetrics } from './metrics.ts';
 
 export interface WebhookRoutesOptions {
   senders: SendersRepository;
   events: WebhookEventsRepository;
   /** Runs the replies inbound events owe (STOP confirmations, auto-replies). */
   react: (eventId: string, reactions: Reaction[]) => Promise<void>;
+  metrics: ApiMetrics;
 }
 
 interface VerifiedRequest extends RawBodyRequest {
   senderId?: string;
 }
 
+const webhookKind = (request: FastifyRequest) => (request.url.startsWith('/webhooks/vonage/inbound') ? 'inbound' : 'status');
+
 const acknowledgement = z.object({ received: z.literal(true) }).meta({ id: 'WebhookAck' });
 
-function unauthorised(request: FastifyRequest, reply: FastifyReply, reason: string) {
+function unauthorised(request: FastifyRequest, reply: FastifyReply, metrics: ApiMetrics, reason: string, badSignature = false) {
   // The reason goes to the log only: telling callers which numbers are ours would help an attacker.
   request.log.warn({ reason }, 'webhook rejected');
+  const kind = webhookKind(request);
+  metrics.webhookReceipts.inc({ kind, outcome: 'rejected' });
+  if (badSignature) metrics.webhookSignatureFailures.inc({ kind });
   return sendProblem(reply, request, new Problem(401, 'unauthorized', 'Unauthorized', 'Webhook signature rejected.'));
 }
 
@@ -58,7 +65,7 @@ function signingKeys(senders: SendersRepository) {
   };
 }
 
-export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async (app, { senders, events, react }) => {
+export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = async (app, { senders, events, react, metrics }) => {
   keepRawJsonBody(app);
   const signingKeyOf = signingKeys(senders);
 
@@ -66,14 +73,19 @@ export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = 
   const verify = (numberField: 'from' | 'to') => async (request: FastifyRequest, reply: FastifyReply) => {
     const verified = request as VerifiedRequest;
     const number = (request.body as Record<string, unknown> | undefined)?.[numberField];
-    if (typeof number !== 'string' || !/^\d{6,15}$/.test(number)) return unauthorised(request, reply, `no business number in "${numberField}"`);
+    if (typeof number !== 'string' || !/^\d{6,15}$/.test(number)) return unauthorised(request, reply, metrics, `no business number in "${numberField}"`);
     const key = await signingKeyOf(`+${number}`);
-    if (!key) return unauthorised(request, reply, 'the number belongs to no sender');
+    if (!key) return unauthorised(request, reply, metrics, 'the number belongs to no sender');
     const { senderId, signatureSecret } = key;
-    if (!signatureSecret) return unauthorised(request, reply, 'the sender has no signature secret');
+    if (!signatureSecret) return unauthorised(request, reply, metrics, 'the sender has no signature secret');
     const verdict = verifyWebhook(request.headers.authorization, verified.rawBody ?? '', signatureSecret);
-    if (!verdict.ok) return unauthorised(request, reply, verdict.reason);
+    if (!verdict.ok) return unauthorised(request, reply, metrics, verdict.reason, true);
     verified.senderId = senderId;
+  };
+
+  const stored = (kind: 'status' | 'inbound', providerTimestamp: string) => {
+    metrics.webhookReceipts.inc({ kind, outcome: 'accepted' });
+    metrics.webhookLag.observe({ kind }, Math.max(0, (Date.now() - Date.parse(providerTimestamp)) / 1000));
   };
 
   const applyLater = (request: FastifyRequest, eventId: string) => {
@@ -96,6 +108,8 @@ export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = 
   app.post('/webhooks/vonage/status', { schema: schema('Message status from Vonage', statusWebhookSchema), preValidation: verify('from') }, async (request, reply) => {
     const { senderId = null, rawBody = '' } = request as VerifiedRequest;
     const { eventId } = await events.record({ kind: 'status', senderId, rawBody, payload: request.body });
+    stored('status', request.body.timestamp);
+    metrics.messageStatuses.inc({ status: request.body.status });
     applyLater(request, eventId);
     return reply.send({ received: true });
   });
@@ -103,6 +117,7 @@ export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = 
   app.post('/webhooks/vonage/inbound', { schema: schema('Inbound WhatsApp message from Vonage', inboundWebhookSchema), preValidation: verify('to') }, async (request, reply) => {
     const { senderId = null, rawBody = '' } = request as VerifiedRequest;
     const { eventId } = await events.record({ kind: 'inbound', senderId, rawBody, payload: request.body });
+    stored('inbound', request.body.timestamp);
     applyLater(request, eventId);
     return reply.send({ received: true });
   });

@@ -17,6 +17,17 @@ export interface QuotaPolicy extends SendDecision {
   serviceWindowMs: number;
 }
 
+export interface PortfolioStanding {
+  portfolioId: string;
+  /** null: unlimited. */
+  messagingLimit: number | null;
+  allowance: number | null;
+  sendingAllowed: boolean;
+  quality: string;
+  /** Distinct recipients counted in the portfolio's rolling window. */
+  used: number;
+}
+
 export interface QuotaRequest {
   portfolioId: string;
   /** The number sending: an open service window with it makes a recipient free. */
@@ -126,6 +137,24 @@ export class QuotaLedger {
       .where('portfolio_id', '=', portfolioId).where('counted_at', '>', new Date(at.getTime() - ms)).where('counted_at', '<=', at)
       .executeTakeFirstOrThrow()).n;
     return { window: await count(windows.windowMs), upgradeWindow: await count(windows.upgradeWindowMs) };
+  }
+
+  /** Records the quality the governor knows (the policy row must exist: it is written on the governor's first tick). */
+  async setQuality(portfolioId: string, quality: string): Promise<void> {
+    await this.#db.updateTable('portfolio_quotas').set({ quality }).where('portfolio_id', '=', portfolioId).where((eb) => eb('quality', 'is', null).or('quality', '!=', quality)).execute();
+  }
+
+  /** Every governed portfolio as the ledger stands now: limit, allowance, quality and distinct recipients in its window. */
+  async standings(): Promise<PortfolioStanding[]> {
+    const { rows } = await sql<{ portfolio_id: string; messaging_limit: number | null; allowance: number | null; sending_allowed: boolean; quality: string | null; used: number }>`
+      select q.portfolio_id, q.messaging_limit, q.allowance, q.sending_allowed, q.quality,
+        (select count(distinct l.recipient)::int from quota_ledger l
+          where l.portfolio_id = q.portfolio_id and l.counted_at > now() - q.window_ms * interval '1 millisecond') as used
+      from portfolio_quotas q order by q.portfolio_id`.execute(this.#db);
+    return rows.map((row) => ({
+      portfolioId: row.portfolio_id, messagingLimit: row.messaging_limit, allowance: row.allowance,
+      sendingAllowed: row.sending_allowed, quality: row.quality ?? 'UNKNOWN', used: Number(row.used),
+    }));
   }
 
   /** Forgets sends older than every window the rules count over. */

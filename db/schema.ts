@@ -149,6 +149,8 @@ export interface PortfolioQuotasTable {
   window_ms: number;
   service_window_ms: number;
   updated_at: Date;
+  /** GREEN, YELLOW, RED or UNKNOWN, as the governor last knew it. */
+  quality: string | null;
 }
 
 export interface QuotaLedgerTable {

@@ -223,6 +223,7 @@ export async function warmupGovernor(input: WarmupInput): Promise<WarmupResult> 
       policy: sameDecision(recorded, state.decision) ? null : { ...state.decision, messagingLimit: state.limit, windowMs: windows.quotaWindowMs, serviceWindowMs: windows.quotaServiceWindowMs },
       windowMs: windows.windowMs,
       upgradeWindowMs: windows.upgradeWindowMs,
+      quality: state.quality,
     });
     recorded = state.decision;
     state.usage = { ...usage, measuredAtMs: Date.now() };

@@ -13,6 +13,7 @@ import * as campaigns from './0008_campaigns.ts';
 import * as warmupCampaigns from './0009_warmup_campaigns.ts';
 import * as quietHours from './0010_quiet_hours.ts';
 import * as senderThroughput from './0011_sender_throughput.ts';
+import * as portfolioQuality from './0012_portfolio_quality.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_senders': senders,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0009_warmup_campaigns': warmupCampaigns,
   '0010_quiet_hours': quietHours,
   '0011_sender_throughput': senderThroughput,
+  '0012_portfolio_quality': portfolioQuality,
 };
