@@ -23,6 +23,7 @@ const app = await buildApi({
   keywords: keywordsFrom(config),
   timeScale: config.TIME_SCALE,
   campaignOptions: campaignOptionsFrom(config),
+  temporalUiUrl: config.TEMPORAL_UI_URL,
   temporal,
 });
 await app.listen({ host: config.API_HOST, port: config.API_PORT });

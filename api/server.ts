@@ -39,6 +39,7 @@ import type { ApprovalTiming } from '../domain/template.ts';
 import { TemplatesRepository } from '../db/templates.ts';
 import { QuotaLedger } from '../db/quota.ts';
 import { createApiMetrics, serveMetrics } from './metrics.ts';
+import { dashboardRoutes } from './dashboard.ts';
 
 export interface ApiDependencies {
   db: Db;
@@ -59,6 +60,8 @@ export interface ApiDependencies {
   /** Where the API starts workflows; the engine's queue unless a test isolates itself. */
   taskQueue?: string;
   logLevel?: string;
+  /** The Temporal Web UI's base URL, for the dashboard's links to runs. */
+  temporalUiUrl?: string | undefined;
   /** Where logs go; stdout when omitted. Tests pass a stream to inspect what was logged. */
   logStream?: Writable;
 }
@@ -135,6 +138,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     sweeper = setInterval(() => void finishPending(), 60_000).unref();
   });
   app.addHook('onClose', async () => clearInterval(sweeper));
+  await app.register(dashboardRoutes, { db: deps.db, campaigns: new CampaignsRepository(deps.db), temporal: deps.temporal, apiToken: deps.apiToken, temporalUiUrl: deps.temporalUiUrl });
   await app.register(async (v1) => {
     requireBearerToken(v1, deps.apiToken);
     await v1.register(senderRoutes, { senders });

@@ -24,6 +24,8 @@ const apiEnvSchema = z.object({
   TIME_SCALE: z.coerce.number().min(1).max(100_000).default(1),
   /** How long a campaign send whose outcome is unknown waits for a status webhook before it is sent again. */
   CAMPAIGN_RECONCILE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
+  /** The Temporal Web UI (e.g. http://127.0.0.1:8233 or https://cloud.temporal.io): the dashboard links each run there. */
+  TEMPORAL_UI_URL: z.url().optional(),
 });
 
 const workerEnvSchema = z.object({

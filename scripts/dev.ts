@@ -171,6 +171,7 @@ async function start(): Promise<void> {
     keywords: keywordsFrom(apiConfig),
     timeScale: apiConfig.TIME_SCALE,
     campaignOptions: campaignOptionsFrom(apiConfig),
+    temporalUiUrl: apiConfig.TEMPORAL_UI_URL ?? (temporalServer ? `http://127.0.0.1:${env.TEMPORAL_UI_PORT ?? 8233}` : undefined),
   });
   cleanups.push({ name: 'API', run: () => api.close() });
   await api.listen({ host: apiConfig.API_HOST, port: apiConfig.API_PORT });
@@ -180,7 +181,9 @@ async function start(): Promise<void> {
 WhatsApp campaign engine is up (${((performance.now() - startedAt) / 1000).toFixed(1)} s)
 
   API            ${apiUrl}
+  Dashboard      ${apiUrl}/ui?token=${encodeURIComponent(apiConfig.API_TOKEN)}
   API docs       ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)
+  API metrics    ${apiUrl}/metrics
   API token      ${apiConfig.API_TOKEN}
   Temporal UI    ${temporalServer ? `http://127.0.0.1:${uiPort}/namespaces/${settings.namespace}/workflows` : '(external cluster: use its own Web UI)'}
   Temporal       ${settings.address} namespace ${settings.namespace}${temporalServer ? ' (embedded dev server, .data/temporal.db)' : ''}
