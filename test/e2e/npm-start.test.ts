@@ -72,6 +72,11 @@ describe('npm start', () => {
     const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
     expect(first.output()).toContain(token); // printed for the user
     expect(first.output()).toContain(`${api}/docs`);
+    expect(first.output()).toContain(`${api}/ui?token=${encodeURIComponent(token)}`); // the dashboard, signed in by following the link
+    const dashboard = await fetch(`${api}/ui?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
+    expect(dashboard.status).toBe(303);
+    const apiMetrics = await fetch(`${api}/metrics`);
+    expect(await apiMetrics.text()).toMatch(/^wce_http_request_duration_seconds_bucket/m);
 
     const health = await fetch(`${api}/healthz`);
     expect(health.status).toBe(200);
