@@ -325,6 +325,9 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
       context.heartbeat();
       try {
         const started = performance.now();
+        // The run's counts (a scan of its messages) are read beside the sending, never in its way.
+        const counting = withCounts ? campaigns.counts(plan.campaignId, runKey) : undefined;
+        counting?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
         let outcome = await sendBatch(plan, runKey, batchSize, concurrency, result, context);
         // Another batch at once while this one went plainly (everything sendable was sent, nothing held or stopped):
         // each return to the workflow costs a pause in sending, which the number's bucket cannot make up for.
@@ -333,7 +336,7 @@ export function createCampaignActivities(deps: CampaignActivityDependencies) {
         }
         // Stopped between two batches: the workflow learns it as it would within one.
         if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-        return withCounts ? { ...outcome, counts: await campaigns.counts(plan.campaignId, runKey) } : outcome;
+        return counting ? { ...outcome, counts: await counting } : outcome;
       } finally {
         clearInterval(beat);
       }

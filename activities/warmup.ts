@@ -57,9 +57,10 @@ export function createWarmupActivities({ quota, senders, metaGraph }: WarmupActi
     async syncPortfolioQuota(input: SyncPortfolioQuotaInput): Promise<{ window: number; upgradeWindow: number }> {
       const now = new Date();
       if (input.policy) await quota.setPolicy(input.portfolioId, input.policy, now);
-      if (input.quality) await quota.setQuality(input.portfolioId, input.quality);
       await quota.prune(input.portfolioId, new Date(now.getTime() - KEEP_UPGRADE_WINDOWS * input.upgradeWindowMs));
-      return quota.usage(input.portfolioId, input, now);
+      const usage = await quota.usage(input.portfolioId, input, now);
+      await quota.recordStanding(input.portfolioId, { quality: input.quality, used: usage.window }, now);
+      return usage;
     },
 
     /**

@@ -6,7 +6,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CampaignsRepository, type Campaign } from '../db/campaigns.ts';
+import { CampaignsRepository, operatorPauseReason, type Campaign } from '../db/campaigns.ts';
 import type { SendersRepository } from '../db/senders.ts';
 import type { TemplatesRepository } from '../db/templates.ts';
 import {
@@ -175,7 +175,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<CampaignRoutesOptions> = asyn
       const row = await campaigns.getRow(campaignId);
       if (row.schedule.kind === 'recurring') {
         const status = await controlSchedule(row.status, campaignWorkflowId(campaignId), control);
-        await campaigns.setStatus(campaignId, status, control === 'cancel' ? 'cancelled' : control === 'pause' ? 'paused by an operator' : null);
+        await campaigns.setStatus(campaignId, status, control === 'cancel' ? 'cancelled' : control === 'pause' ? operatorPauseReason : null);
         return withProgress(await campaigns.get(campaignId));
       }
       const status = await controlWorkflow(temporal, campaignWorkflowId(campaignId), controlCampaign, control, { kind: 'Campaign', id: campaignId });
@@ -191,7 +191,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<CampaignRoutesOptions> = asyn
     const description = await schedule.describe();
     if (control === 'pause' && description.state.paused) throw new ConflictProblem('the campaign is already paused');
     if (control === 'resume' && !description.state.paused) throw new ConflictProblem('the campaign is not paused');
-    if (control === 'pause') await schedule.pause('paused by an operator');
+    if (control === 'pause') await schedule.pause(operatorPauseReason);
     else if (control === 'resume') await schedule.unpause('resumed by an operator');
     else await schedule.delete();
     for (const action of description.info.runningActions) {

@@ -1,5 +1,5 @@
 // The dashboard's page: one self-contained HTML document (no build step, no
-// framework). Its script reads /ui/data every 5 s and draws each chart as plain
+// framework). Its script reads /ui/data 5 s after each answer and draws each chart as plain
 // SVG; every text from the data goes in through textContent, never as HTML.
 
 const style = `
@@ -22,7 +22,7 @@ export function tokenPage(message: string | null): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Campaign engine · sign in</title><style>${style}</style></head>
 <body><h1>WhatsApp campaign engine</h1><p class="muted">The dashboard needs the API token (npm start prints it; it is also in .data/api-token).</p>
 ${message ? `<p role="alert">${message}</p>` : ''}
-<form method="get" action="/ui"><label>API token <input name="token" type="password" autocomplete="off" autofocus></label> <button>Open the dashboard</button></form></body></html>`;
+<form method="post" action="/ui"><label>API token <input name="token" type="password" autocomplete="off" autofocus></label> <button>Open the dashboard</button></form></body></html>`;
 }
 
 const script = `
@@ -130,7 +130,9 @@ async function refresh() {
   if (data.campaigns.length === 0) campaigns.append(el('p', { class: 'muted' }, 'No campaign yet: POST /v1/campaigns creates one.'));
   document.getElementById('updated').textContent = 'updated ' + new Date(data.generatedAt).toLocaleTimeString();
 }
-refresh(); setInterval(refresh, 5000);
+// The next refresh is asked for once this one is drawn: a slow answer never piles requests up.
+async function loop() { try { await refresh(); } catch (error) { document.getElementById('updated').textContent = 'refresh failed: ' + error; } setTimeout(loop, 5000); }
+loop();
 `;
 
 export const dashboardPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Campaign engine · dashboard</title><style>${style}</style></head>

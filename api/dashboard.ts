@@ -1,8 +1,10 @@
 // GET /ui: a small dashboard for operators, behind the API's token. A browser
-// cannot send a bearer header on navigation, so /ui?token=… trades the token
-// for an HttpOnly, same-site cookie and redirects to a clean URL; the page then
-// reads /ui/data (same cookie) every few seconds and draws plain SVG charts.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// cannot send a bearer header on navigation, so the token is traded once (the
+// sign-in form's POST, or the /ui?token=… link npm start prints, kept out of
+// the logs) for an HttpOnly, same-site cookie holding a value derived from it,
+// and the browser is sent on to a clean URL; the page then reads /ui/data
+// (same cookie) every few seconds and draws plain SVG charts.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
@@ -23,13 +25,13 @@ export interface DashboardOptions {
   temporalUiUrl: string | undefined;
 }
 
-const COOKIE = 'wce_token';
+const COOKIE = 'wce_session';
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-function cookieToken(request: FastifyRequest): string | undefined {
+function cookieValue(request: FastifyRequest): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return decodeURIComponent(value.join('='));
+    if (name === COOKIE) return value.join('=');
   }
   return undefined;
 }
@@ -39,40 +41,71 @@ const CAMPAIGNS_SHOWN = 12;
 /** Throughput is drawn in buckets of this many seconds, at most this many of them. */
 const BUCKET_SECONDS = 10;
 const BUCKETS_SHOWN = 180;
+/** How long one /ui/data answer is reused, and how long a governor may take to answer its query. */
+const DATA_REUSE_MS = 2_000;
+const GOVERNOR_QUERY_MS = 2_000;
 
 export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, options) => {
   const expected = digest(options.apiToken);
-  const valid = (token: string | undefined) => token !== undefined && timingSafeEqual(digest(token), expected);
+  const valid = (token: unknown) => typeof token === 'string' && timingSafeEqual(digest(token), expected);
+  // The cookie holds a value derived from the token, not the token: it opens the dashboard and nothing else.
+  const session = createHmac('sha256', options.apiToken).update('wce dashboard session').digest('base64url');
+  const expectedSession = digest(session);
   const authorised = (request: FastifyRequest) => {
     const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
-    return valid(bearer) || valid(cookieToken(request));
+    const cookie = cookieValue(request);
+    return valid(bearer) || (cookie !== undefined && timingSafeEqual(digest(cookie), expectedSession));
   };
   const html = (reply: FastifyReply, status: number, body: string) => reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+  const signIn = (request: FastifyRequest, reply: FastifyReply, token: unknown) => {
+    if (!valid(token)) return html(reply, typeof token === 'string' ? 401 : 400, tokenPage('That token is not valid.'));
+    const secure = request.protocol === 'https' ? '; Secure' : '';
+    reply.header('set-cookie', `${COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/ui${secure}`);
+    return reply.redirect('/ui', 303);
+  };
 
-  app.get<{ Querystring: { token?: string } }>('/ui', { schema: { hide: true } }, async (request, reply) => {
-    const given = request.query.token;
-    if (given !== undefined) {
-      if (!valid(given)) return html(reply, 401, tokenPage('That token is not valid.'));
-      reply.header('set-cookie', `${COOKIE}=${encodeURIComponent(given)}; HttpOnly; SameSite=Strict; Path=/ui`);
-      return reply.redirect('/ui', 303);
-    }
+  app.get<{ Querystring: { token?: unknown } }>('/ui', { schema: { hide: true } }, async (request, reply) => {
+    if (request.query.token !== undefined) return signIn(request, reply, request.query.token);
     if (!authorised(request)) return html(reply, 401, tokenPage(null));
     return html(reply, 200, dashboardPage);
   });
 
+  // The sign-in form posts the token, so it stays out of the address bar, the history and the logs.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+  app.post<{ Body: { token?: unknown } }>('/ui', { schema: { hide: true } }, async (request, reply) => signIn(request, reply, request.body?.token));
+
+  // Every open dashboard asks every 5 s: one answer serves them all for a couple of seconds.
+  let lastAnswer: { atMs: number; data: Promise<object> } | undefined;
   app.get('/ui/data', { schema: { hide: true } }, async (request, reply) => {
     if (!authorised(request)) return reply.code(401).send({ title: 'Unauthorized' });
     reply.header('cache-control', 'no-store');
+    if (!lastAnswer || performance.now() - lastAnswer.atMs > DATA_REUSE_MS) {
+      lastAnswer = { atMs: performance.now(), data: dashboardData() };
+      lastAnswer.data.catch(() => (lastAnswer = undefined));
+    }
+    return lastAnswer.data;
+  });
+
+  async function dashboardData(): Promise<object> {
     const namespace = options.temporal.options.namespace;
     const runLink = (query: string) => (options.temporalUiUrl ? `${options.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(query)}` : null);
     const [portfolios, campaigns] = await Promise.all([portfolioPanels(), campaignPanels()]);
     return { generatedAt: new Date().toISOString(), portfolios, campaigns };
 
+    /** The governor's state, or null when it is gone or does not answer in time (a worker down must not hang the page). */
+    function governorState(portfolioId: string): Promise<WarmupState | null> {
+      const query = options.temporal.workflow.getHandle(warmupWorkflowId(portfolioId)).query(warmupState);
+      const late = new Promise<null>((resolve) => setTimeout(resolve, GOVERNOR_QUERY_MS, null).unref());
+      return Promise.race([query, late]).catch(() => null);
+    }
+
     async function portfolioPanels() {
       const standings = await new QuotaLedger(options.db).standings();
       return Promise.all(standings.map(async (standing) => {
         // The governor's own history of days; a portfolio whose governor is gone still shows its ledger.
-        const state: WarmupState | null = await options.temporal.workflow.getHandle(warmupWorkflowId(standing.portfolioId)).query(warmupState).catch(() => null);
+        const state = await governorState(standing.portfolioId);
         return {
           ...standing,
           status: state?.status ?? null,
@@ -105,5 +138,5 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
         };
       }));
     }
-  });
+  }
 };

@@ -20,6 +20,23 @@ export const redactedPaths = [
   ...secretKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]),
 ];
 
+/** A token in a query string (the dashboard's sign-in link) never reaches the log. */
+export const withoutTokens = (url: string) => url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+
+interface LoggedRequest {
+  method: string;
+  url: string;
+  hostname?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
 export function loggerOptions(level: string) {
-  return { level, redact: { paths: redactedPaths, censor: '[redacted]' } };
+  return {
+    level,
+    redact: { paths: redactedPaths, censor: '[redacted]' },
+    serializers: {
+      req: (request: LoggedRequest) => ({ method: request.method, url: withoutTokens(request.url), hostname: request.hostname, remoteAddress: request.ip, remotePort: request.socket?.remotePort }),
+    },
+  };
 }

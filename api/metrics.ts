@@ -1,11 +1,13 @@
-// GET /metrics: the API's own metrics in Prometheus text format. Request
-// latency and webhook intake are counted as they happen; the portfolios'
-// limits, quality and quota use are read from the database at each scrape, so
-// every API replica reports the same truth. Messages sent and failed are
+// GET /metrics: the API's own metrics in Prometheus text format, behind the
+// API token. Request latency and webhook intake are counted as they happen;
+// the portfolios' limits, quality and quota use are read from the database
+// (as their governors last recorded them) at each scrape, so every API
+// replica reports the same truth. Messages sent and failed are
 // counted where they are sent: the worker's metrics endpoint.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PortfolioStanding } from '../db/quota.ts';
+import { requireBearerToken } from './auth.ts';
 
 export interface ApiMetrics {
   registry: Registry;
@@ -68,7 +70,7 @@ export function createApiMetrics(readStandings: () => Promise<PortfolioStanding[
 }
 
 /** Request latency for every route, and the /metrics route itself. */
-export function serveMetrics(app: FastifyInstance, metrics: ApiMetrics): void {
+export function serveMetrics(app: FastifyInstance, metrics: ApiMetrics, apiToken: string): void {
   const latency = new Histogram({
     name: 'wce_http_request_duration_seconds', help: 'API request latency by method, route pattern and status code.',
     labelNames: ['method', 'route', 'status_code'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [metrics.registry],
@@ -79,9 +81,14 @@ export function serveMetrics(app: FastifyInstance, metrics: ApiMetrics): void {
     if (route === '/metrics') return;
     latency.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    await metrics.readStandings();
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+  // Behind the API token (Prometheus sends it with `authorization: { credentials_file: … }`): the series name
+  // portfolios and campaigns.
+  void app.register(async (scope) => {
+    requireBearerToken(scope, apiToken);
+    scope.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      await metrics.readStandings();
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
   });
 }

@@ -114,7 +114,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   });
 
   const metrics = createApiMetrics(() => new QuotaLedger(deps.db).standings());
-  serveMetrics(app, metrics);
+  serveMetrics(app, metrics, deps.apiToken);
 
   const senders = new SendersRepository(deps.db, deps.secrets);
   const events = new WebhookEventsRepository(deps.db, deps.keywords);

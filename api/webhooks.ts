@@ -83,9 +83,10 @@ export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = 
     verified.senderId = senderId;
   };
 
-  const stored = (kind: 'status' | 'inbound', providerTimestamp: string) => {
+  /** Every accepted receipt counts; the lag only for an event's first arrival (a retry's age is Vonage's back-off, not ours). */
+  const stored = (kind: 'status' | 'inbound', providerTimestamp: string, isNew: boolean) => {
     metrics.webhookReceipts.inc({ kind, outcome: 'accepted' });
-    metrics.webhookLag.observe({ kind }, Math.max(0, (Date.now() - Date.parse(providerTimestamp)) / 1000));
+    if (isNew) metrics.webhookLag.observe({ kind }, Math.max(0, (Date.now() - Date.parse(providerTimestamp)) / 1000));
   };
 
   const applyLater = (request: FastifyRequest, eventId: string) => {
@@ -107,17 +108,17 @@ export const vonageWebhookRoutes: FastifyPluginAsyncZod<WebhookRoutesOptions> = 
 
   app.post('/webhooks/vonage/status', { schema: schema('Message status from Vonage', statusWebhookSchema), preValidation: verify('from') }, async (request, reply) => {
     const { senderId = null, rawBody = '' } = request as VerifiedRequest;
-    const { eventId } = await events.record({ kind: 'status', senderId, rawBody, payload: request.body });
-    stored('status', request.body.timestamp);
-    metrics.messageStatuses.inc({ status: request.body.status });
+    const { eventId, isNew } = await events.record({ kind: 'status', senderId, rawBody, payload: request.body });
+    stored('status', request.body.timestamp, isNew);
+    if (isNew) metrics.messageStatuses.inc({ status: request.body.status });
     applyLater(request, eventId);
     return reply.send({ received: true });
   });
 
   app.post('/webhooks/vonage/inbound', { schema: schema('Inbound WhatsApp message from Vonage', inboundWebhookSchema), preValidation: verify('to') }, async (request, reply) => {
     const { senderId = null, rawBody = '' } = request as VerifiedRequest;
-    const { eventId } = await events.record({ kind: 'inbound', senderId, rawBody, payload: request.body });
-    stored('inbound', request.body.timestamp);
+    const { eventId, isNew } = await events.record({ kind: 'inbound', senderId, rawBody, payload: request.body });
+    stored('inbound', request.body.timestamp, isNew);
     applyLater(request, eventId);
     return reply.send({ received: true });
   });

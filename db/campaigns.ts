@@ -99,6 +99,9 @@ const WEBHOOK_CAUGHT_UP_MARGIN_MS = 10_000;
 
 const consentColumn = (scope: ConsentScope) => (scope === 'MARKETING' ? 'marketing_consent' : 'utility_consent');
 
+/** The reason the API writes when an operator pauses a campaign. */
+export const operatorPauseReason = 'paused by an operator';
+
 export class CampaignsRepository {
   readonly #db: Db;
 
@@ -162,9 +165,12 @@ export class CampaignsRepository {
     return pageOf(rows, limit, (row) => ({ createdAt: row.created_at, id: row.campaign_id }), toCampaign);
   }
 
-  /** With `unlessStopped`, a PAUSED or CANCELLED status (an operator's, for a schedule) stays; the counts are written all the same. */
+  /**
+   * With `unlessStopped`, an operator's stop of a recurring campaign (CANCELLED, or PAUSED by an operator
+   * through the API) stays; a PAUSED the run wrote itself does not. The counts are written all the same.
+   */
   async setStatus(campaignId: string, status: CampaignStatus, reason: string | null, counts?: CampaignCounts, unlessStopped = false): Promise<void> {
-    const stopped = sql<boolean>`status in ('PAUSED', 'CANCELLED')`;
+    const stopped = sql<boolean>`(status = 'CANCELLED' or (status = 'PAUSED' and status_reason = ${operatorPauseReason}))`;
     await this.#db.updateTable('campaigns').set({
       ...(unlessStopped
         ? { status: sql<CampaignStatus>`case when ${stopped} then status else ${status} end`, status_reason: sql<string | null>`case when ${stopped} then status_reason else ${reason} end` }

@@ -24,7 +24,7 @@ export interface PortfolioStanding {
   allowance: number | null;
   sendingAllowed: boolean;
   quality: string;
-  /** Distinct recipients counted in the portfolio's rolling window. */
+  /** Distinct recipients counted in the portfolio's rolling window, at the governor's last tick. */
   used: number;
 }
 
@@ -139,21 +139,21 @@ export class QuotaLedger {
     return { window: await count(windows.windowMs), upgradeWindow: await count(windows.upgradeWindowMs) };
   }
 
-  /** Records the quality the governor knows (the policy row must exist: it is written on the governor's first tick). */
-  async setQuality(portfolioId: string, quality: string): Promise<void> {
-    await this.#db.updateTable('portfolio_quotas').set({ quality }).where('portfolio_id', '=', portfolioId).where((eb) => eb('quality', 'is', null).or('quality', '!=', quality)).execute();
+  /** Records what the governor knows at its tick: the quality and the usage it measured (the policy row must exist). */
+  async recordStanding(portfolioId: string, standing: { quality: string | undefined; used: number }, at = new Date()): Promise<void> {
+    await this.#db.updateTable('portfolio_quotas')
+      .set({ used_in_window: standing.used, used_measured_at: at, ...(standing.quality ? { quality: standing.quality } : {}) })
+      .where('portfolio_id', '=', portfolioId).execute();
   }
 
-  /** Every governed portfolio as the ledger stands now: limit, allowance, quality and distinct recipients in its window. */
+  /** Every governed portfolio as its governor last recorded it: limit, allowance, quality and distinct recipients in its window. */
   async standings(): Promise<PortfolioStanding[]> {
-    const { rows } = await sql<{ portfolio_id: string; messaging_limit: number | null; allowance: number | null; sending_allowed: boolean; quality: string | null; used: number }>`
-      select q.portfolio_id, q.messaging_limit, q.allowance, q.sending_allowed, q.quality,
-        (select count(distinct l.recipient)::int from quota_ledger l
-          where l.portfolio_id = q.portfolio_id and l.counted_at > now() - q.window_ms * interval '1 millisecond') as used
-      from portfolio_quotas q order by q.portfolio_id`.execute(this.#db);
+    const rows = await this.#db.selectFrom('portfolio_quotas')
+      .select(['portfolio_id', 'messaging_limit', 'allowance', 'sending_allowed', 'quality', 'used_in_window'])
+      .orderBy('portfolio_id').execute();
     return rows.map((row) => ({
       portfolioId: row.portfolio_id, messagingLimit: row.messaging_limit, allowance: row.allowance,
-      sendingAllowed: row.sending_allowed, quality: row.quality ?? 'UNKNOWN', used: Number(row.used),
+      sendingAllowed: row.sending_allowed, quality: row.quality ?? 'UNKNOWN', used: row.used_in_window ?? 0,
     }));
   }
 

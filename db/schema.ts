@@ -151,6 +151,9 @@ export interface PortfolioQuotasTable {
   updated_at: Date;
   /** GREEN, YELLOW, RED or UNKNOWN, as the governor last knew it. */
   quality: string | null;
+  /** Distinct recipients in the window at the governor's last tick. */
+  used_in_window: number | null;
+  used_measured_at: Date | null;
 }
 
 export interface QuotaLedgerTable {

@@ -30,17 +30,20 @@ export class ThroughputGate {
       this.#known.add(senderId);
     }
     return this.#db.transaction().execute(async (trx) => {
-      // The refill is counted up to the moment the row was locked, and the bucket is stamped with that same
-      // moment: stamping it with a later clock reading would throw away what refilled in between.
-      const { rows } = await sql<{ tokens: number; elapsed: number; locked_at: string }>`
-        select tokens, extract(epoch from locked.at - refreshed_at) * 1000 as elapsed, locked.at::text as locked_at
-        from sender_throughput, (select clock_timestamp() as at) locked
-        where sender_id = ${senderId}::uuid for update of sender_throughput`.execute(trx);
-      const row = rows[0];
-      if (!row) {
+      // Lock first, then read the clock: a taker that waited for the lock is counted from when it got it.
+      // The bucket is stamped with that same reading (to the millisecond its column keeps), so nothing that
+      // refilled between the read and the write is lost or counted twice.
+      const locked = await sql<{ tokens: number; refreshed_at: string }>`
+        select tokens, refreshed_at::text as refreshed_at from sender_throughput where sender_id = ${senderId}::uuid for update`.execute(trx);
+      const bucket = locked.rows[0];
+      if (!bucket) {
         this.#known.delete(senderId); // the sender was deleted and made again: the row comes back on the next take
         return { granted: 0, waitMs: 1 };
       }
+      const { rows } = await sql<{ now: string; elapsed: number }>`
+        select now::text as now, extract(epoch from now - ${bucket.refreshed_at}::timestamptz) * 1000 as elapsed
+        from (select date_trunc('milliseconds', clock_timestamp()) as now) clock`.execute(trx);
+      const row = { tokens: bucket.tokens, elapsed: rows[0]!.elapsed, locked_at: rows[0]!.now };
       const available = Math.min(capacity, Number(row.tokens) + (Number(row.elapsed) / 1000) * refillPerSecond);
       const granted = Math.max(0, Math.min(wanted, Math.floor(available)));
       await sql`update sender_throughput set tokens = ${available - granted}, refreshed_at = ${row.locked_at}::timestamptz where sender_id = ${senderId}::uuid`.execute(trx);

@@ -183,7 +183,7 @@ WhatsApp campaign engine is up (${((performance.now() - startedAt) / 1000).toFix
   API            ${apiUrl}
   Dashboard      ${apiUrl}/ui?token=${encodeURIComponent(apiConfig.API_TOKEN)}
   API docs       ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)
-  API metrics    ${apiUrl}/metrics
+  API metrics    ${apiUrl}/metrics   (with the token as a bearer)
   API token      ${apiConfig.API_TOKEN}
   Temporal UI    ${temporalServer ? `http://127.0.0.1:${uiPort}/namespaces/${settings.namespace}/workflows` : '(external cluster: use its own Web UI)'}
   Temporal       ${settings.address} namespace ${settings.namespace}${temporalServer ? ' (embedded dev server, .data/temporal.db)' : ''}

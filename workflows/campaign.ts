@@ -59,7 +59,7 @@ export const defaultCampaignOptions: CampaignOptions = {
   reconcileDeadlineMs: 15 * 60_000,
   approvalTimeoutMs: 7 * 24 * 3_600_000,
   continueAfterEvents: 2_000,
-  countEveryMs: 5_000,
+  countEveryMs: 10_000,
 };
 
 export interface CampaignInput {
@@ -232,7 +232,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
       batchScope = new CancellationScope();
       let batch: BatchResult;
       try {
-        // Counting the run costs a query over all its messages: every few seconds, not every batch.
+        // Counting the run costs a scan of its messages (beside the sending): every 10 s, not every batch.
         const withCounts = state.countedAt === null || Date.now() - Date.parse(state.countedAt) >= options.countEveryMs;
         batch = await batchScope.run(() => sendCampaignBatch({ plan, runKey, batchSize: options.batchSize, sendForMs: options.sendForMs, concurrency: options.concurrency, withCounts }));
       } catch (error) {

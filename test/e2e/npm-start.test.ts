@@ -75,7 +75,8 @@ describe('npm start', () => {
     expect(first.output()).toContain(`${api}/ui?token=${encodeURIComponent(token)}`); // the dashboard, signed in by following the link
     const dashboard = await fetch(`${api}/ui?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
     expect(dashboard.status).toBe(303);
-    const apiMetrics = await fetch(`${api}/metrics`);
+    expect((await fetch(`${api}/metrics`)).status).toBe(401); // names portfolios and campaigns: behind the token
+    const apiMetrics = await fetch(`${api}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(await apiMetrics.text()).toMatch(/^wce_http_request_duration_seconds_bucket/m);
 
     const health = await fetch(`${api}/healthz`);

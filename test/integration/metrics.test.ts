@@ -4,7 +4,9 @@
 // counters beside them), after real traffic through the simulator.
 import { Runtime } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createWarmupActivities } from '../../activities/warmup.ts';
 import { QuotaLedger } from '../../db/quota.ts';
+import { SendersRepository } from '../../db/senders.ts';
 import { freePort } from '../../scripts/temporal-dev-server.ts';
 import { signWebhook } from '../../vonage/webhook-signature.ts';
 import { useApiFixture, useEngineWorker } from '../helpers/api.ts';
@@ -28,7 +30,7 @@ let templateId: string;
 
 const request = (method: 'GET' | 'POST', url: string, payload?: object) => fixture.api.request({ method, url, ...(payload ? { payload } : {}) });
 const scrape = async (url: string) => (await fetch(url)).text();
-const apiMetrics = async () => (await fixture.api.app.inject({ method: 'GET', url: '/metrics' })).body;
+const apiMetrics = async () => (await request('GET', '/metrics')).body;
 
 /** The value of one series, or undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -96,12 +98,15 @@ describe('metrics', () => {
     expect(after).not.toContain(`route="/v1/senders/${senderId}"`);
   });
 
-  it('each governed portfolio\'s limit, allowance, quality and quota use are read from the database at the scrape', async () => {
+  it('each governed portfolio\'s limit, allowance, quality and quota use, as its governor\'s last tick recorded them', async () => {
     const ledger = new QuotaLedger(fixture.database.db);
     const portfolioId = 'metrics-portfolio';
-    await ledger.setPolicy(portfolioId, { sendingAllowed: true, allowance: 100, reason: null, messagingLimit: 250, windowMs: 86_400_000, serviceWindowMs: 86_400_000 });
-    await ledger.setQuality(portfolioId, 'YELLOW');
+    const policy = { sendingAllowed: true, allowance: 100, reason: null, messagingLimit: 250, windowMs: 86_400_000, serviceWindowMs: 86_400_000 };
+    await ledger.setPolicy(portfolioId, policy);
     await ledger.reserve({ portfolioId, senderId: null, consumer: 'test', recipients: ['+447700900501', '+447700900502', '+447700900502'] });
+    // The governor's tick: the activity writes the policy, measures the window and records what it saw.
+    const warmup = createWarmupActivities({ quota: ledger, senders: new SendersRepository(fixture.database.db, fixture.api.secrets) });
+    await warmup.syncPortfolioQuota({ portfolioId, policy: null, windowMs: 86_400_000, upgradeWindowMs: 7 * 86_400_000, quality: 'YELLOW' });
 
     const text = await apiMetrics();
     expect(sample(text, 'wce_portfolio_messaging_limit', { portfolio_id: portfolioId })).toBe(250);
