@@ -87,11 +87,11 @@ function throughputChart(series) {
   const points = series.points;
   if (points.length === 0) { svg.append(svgEl('text', { x: left, y: 50 }, 'Nothing sent yet')); return svg; }
   const rates = points.map((p) => p.sent / series.bucketSeconds), max = Math.max(1, ...rates);
-  const t0 = points[0].at, span = Math.max(series.bucketSeconds * 1000, points.at(-1).at - t0);
-  const x = (t) => left + (t - t0) / span * plotW, y = (r) => top + plotH - r / max * plotH;
+  const bucketMs = series.bucketSeconds * 1000, t0 = points[0].at, span = points.at(-1).at + bucketMs - t0;
+  const x = (t) => left + (t - t0) / span * plotW, y = (r) => top + plotH - r / max * plotH, barW = Math.max(2, plotW * bucketMs / span - 1);
   svg.append(svgEl('text', { x: 2, y: top + 8 }, fmt(Math.round(max)) + '/s'));
   svg.append(svgEl('text', { x: 2, y: top + plotH }, '0/s'));
-  svg.append(svgEl('path', { d: points.map((p, i) => (i ? 'L' : 'M') + x(p.at) + ' ' + y(rates[i])).join(' '), fill: 'none', stroke: '#12b76a', 'stroke-width': 2 }));
+  points.forEach((p, i) => svg.append(svgEl('rect', { x: x(p.at), y: y(rates[i]), width: barW, height: top + plotH - y(rates[i]), fill: '#12b76a', 'data-rate': rates[i] })));
   svg.append(svgEl('text', { x: left, y: height - 4 }, new Date(t0).toLocaleTimeString()));
   return svg;
 }
