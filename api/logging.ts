@@ -1,6 +1,8 @@
 // Logger settings for the API. Redaction is a backstop: the code never logs
 // request bodies or credentials on purpose, and these paths keep an accidental
 // `log.info({ sender })` from leaking one, up to four levels deep.
+import type { FastifyRequest } from 'fastify';
+
 const secretKeys = [
   'authorization',
   'apiSecret',
@@ -24,8 +26,9 @@ export const redactedPaths = [
 export const withoutTokens = (url: string) => url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
 
 interface LoggedRequest {
-  method: string;
-  url: string;
+  [key: string]: unknown;
+  method?: string;
+  url?: string;
   hostname?: string;
   ip?: string;
   socket?: { remotePort?: number };
@@ -36,7 +39,13 @@ export function loggerOptions(level: string) {
     level,
     redact: { paths: redactedPaths, censor: '[redacted]' },
     serializers: {
-      req: (request: LoggedRequest) => ({ method: request.method, url: withoutTokens(request.url), hostname: request.hostname, remoteAddress: request.ip, remotePort: request.socket?.remotePort }),
+      // Fastify's request (anything else logged under `req` passes through, to redaction like the rest).
+      req: (request: FastifyRequest): Record<string, unknown> => {
+        const logged = request as unknown as LoggedRequest;
+        return typeof logged.url === 'string' && typeof logged.method === 'string'
+          ? { method: logged.method, url: withoutTokens(logged.url), hostname: logged.hostname, remoteAddress: logged.ip, remotePort: logged.socket?.remotePort }
+          : logged;
+      },
     },
   };
 }
