@@ -32,19 +32,28 @@ function overview(group?: string): string {
   ].join('\n');
 }
 
-/** Leading global options may come before the command words; they are passed on to the command's parser. */
+/** Options taking a value, whose value must not be read as a command word. */
+const valueOptions = new Set(['--api-url', '--token']);
+
+/**
+ * The command words (at most two), wherever global options stand among them; every option is passed on,
+ * in order, to the command's parser.
+ */
 function splitCommand(argv: string[]): { words: string[]; rest: string[] } {
-  const leading: string[] = [];
+  const options: string[] = [];
+  const words: string[] = [];
   let i = 0;
-  while (i < argv.length && argv[i]!.startsWith('-')) {
+  while (i < argv.length && words.length < 2) {
     const arg = argv[i]!;
-    leading.push(arg);
-    if ((arg === '--api-url' || arg === '--token') && i + 1 < argv.length) leading.push(argv[++i]!);
+    if (arg.startsWith('-')) {
+      options.push(arg);
+      if (valueOptions.has(arg) && i + 1 < argv.length) options.push(argv[++i]!);
+    } else {
+      words.push(arg);
+    }
     i++;
   }
-  const words: string[] = [];
-  while (i < argv.length && !argv[i]!.startsWith('-') && words.length < 2) words.push(argv[i++]!);
-  return { words, rest: [...leading, ...argv.slice(i)] };
+  return { words, rest: [...options, ...argv.slice(i)] };
 }
 
 function findCommand(words: string[]): { command: Command; extra: string[] } | undefined {
@@ -61,7 +70,8 @@ async function main(argv: string[]): Promise<number> {
     const group = words[1];
     if (group && commands.some((c) => c.words[0] === group)) out(overview(group));
     else out(overview());
-    if (words.length === 0 && !wantsHelp) return rest.length === 0 ? 0 : reportError(new UsageError(`no command given (${rest[0]})`));
+    // The arguments are not echoed: one of them may be the token.
+    if (words.length === 0 && !wantsHelp) return rest.length === 0 ? 0 : reportError(new UsageError('no command given'));
     return 0;
   }
   const found = findCommand(words);
@@ -72,9 +82,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       out(overview(words[0]));
-      return reportError(new UsageError(words.length === 1 ? `${words[0]}: which action?` : `unknown action "${words[1]}" for ${words[0]}`));
+      return reportError(new UsageError(words.length === 1 ? `${words[0]}: which action?` : /^[a-z][a-z-]{0,30}$/.test(words[1]!) ? `unknown action "${words[1]}" for ${words[0]}` : `unknown action for ${words[0]}`));
     }
-    return reportError(new UsageError(`unknown command "${words[0]}"`));
+    return reportError(new UsageError(/^[a-z][a-z-]{0,30}$/.test(words[0]!) ? `unknown command "${words[0]}"` : 'unknown command'));
   }
   const { command, extra } = found;
   try {

@@ -51,12 +51,18 @@ export class ProgressBar {
       + `${count(done)}/${count(this.#total)} ${this.#unit}${extra ? ` · ${extra}` : ''}${rate ? ` · ${count(Math.round(rate))} ${this.#unit}/s` : ''}${eta}`;
   }
 
+  /** A line wider than the terminal would wrap, and the carriage return would redraw only its last row. */
+  #fitted(line: string): string {
+    const columns = (this.#stream as { columns?: number }).columns;
+    return columns && line.length >= columns ? `${line.slice(0, columns - 2)}…` : line;
+  }
+
   update(done: number, extra = '', force = false): void {
     const now = this.#now();
     const line = this.render(done, extra);
     if (this.#interactive) {
       if (!force && now - this.#lastDrawnAt < 80) return;
-      this.#stream.write(`\r${line}\x1b[K`);
+      this.#stream.write(`\r${this.#fitted(line)}\x1b[K`);
     } else {
       if (!force && now - this.#lastDrawnAt < 1000) return;
       this.#stream.write(`${line}\n`);
@@ -68,7 +74,7 @@ export class ProgressBar {
   /** Draws the final state and leaves the cursor on a new line. */
   finish(done: number, extra = ''): void {
     const line = this.render(done, extra, true);
-    if (this.#interactive) this.#stream.write(`\r${line}\x1b[K\n`);
+    if (this.#interactive) this.#stream.write(`\r${this.#fitted(line)}\x1b[K\n`);
     else if (line !== this.#lastLine) this.#stream.write(`${line}\n`);
   }
 }

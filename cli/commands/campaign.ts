@@ -70,7 +70,10 @@ async function waitForEnd(get: () => Promise<Campaign>, timeoutS: number | undef
   if (campaign.schedule.kind === 'recurring') throw new UsageError('--wait: a recurring campaign does not end by itself; watch its runs with `wce campaign status` instead');
   const bar = new ProgressBar({ total: campaign.progress?.audience ?? 0, unit: 'recipients' });
   const extra = (c: Campaign) => `${c.status} · ${count(c.progress?.sent ?? 0)} sent · ${count((c.progress?.failed ?? 0) + (c.progress?.skipped ?? 0))} failed or skipped`;
-  while (!finalCampaignStatuses.has(campaign.status) && Date.now() < deadline) {
+  // The engine pauses a campaign that every send would fail (credentials, balance, a template Meta refuses):
+  // that waits for a person, so the wait ends there too (exit 1: it did not complete).
+  const stuck = (c: Campaign) => c.status === 'PAUSED' && c.statusReason !== 'paused by an operator';
+  while (!finalCampaignStatuses.has(campaign.status) && !stuck(campaign) && Date.now() < deadline) {
     bar.setTotal(campaign.progress?.audience ?? 0);
     bar.update(campaign.progress ? settled(campaign.progress) : 0, extra(campaign));
     await sleep(1000);
@@ -87,7 +90,7 @@ export const campaignStatus: Command = {
   usage: '<campaignId> [--wait [--timeout SECONDS]] [--json]',
   options: { wait: { type: 'boolean' }, timeout: { type: 'string' } },
   optionHelp: [
-    ['--wait', 'follow it (progress bar on stderr) until it is COMPLETED, FAILED or CANCELLED'],
+    ['--wait', 'follow it (progress bar on stderr) until it is COMPLETED, FAILED or CANCELLED, or the engine paused it (exit 1 unless COMPLETED)'],
     ['--timeout SECONDS', 'with --wait: give up after this long (exit code 1)'],
   ],
   notes: ['With --wait the exit code is 0 when the campaign COMPLETED, 1 when it FAILED, was CANCELLED or the timeout passed.'],

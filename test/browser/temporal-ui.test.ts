@@ -115,9 +115,10 @@ describe.skipIf(executablePath === undefined)(`Temporal Web UI in Chromium${reas
       const listUrl = `${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`CampaignId="${campaignId}"`)}`;
       const row = page.getByRole('row').filter({ hasText: workflowId });
       const link = row.getByRole('link', { name: workflowId, exact: true });
-      await openUntilVisible(page, listUrl, link, 60_000);
+      // The list reflects the visibility store, which may still show the run as Running for a moment: reload until Completed.
+      await openUntilVisible(page, listUrl, row.getByText('Completed', { exact: true }), 60_000);
       expect(await page.getByRole('row').filter({ hasText: 'campaign/' }).count()).toBe(1); // only ours matches
-      await row.getByText('Completed', { exact: true }).waitFor({ state: 'visible' });
+      await link.waitFor({ state: 'visible' });
       await saveScreenshot(page, '01-workflows-list');
 
       // Its page, then the Queries tab: pick `progress` and run it.
