@@ -6,7 +6,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CampaignsRepository, operatorPauseReason, type Campaign } from '../db/campaigns.ts';
+import { CampaignsRepository, type Campaign } from '../db/campaigns.ts';
 import type { SendersRepository } from '../db/senders.ts';
 import type { TemplatesRepository } from '../db/templates.ts';
 import {
@@ -15,6 +15,7 @@ import {
   campaignWorkflowId,
   createCampaignSchema,
   isCampaignFinal,
+  operatorPauseReason,
   messageStates,
   type CampaignStatus,
   parameterSource,

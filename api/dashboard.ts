@@ -4,7 +4,7 @@
 // the logs) for an HttpOnly, same-site cookie holding a value derived from it,
 // and the browser is sent on to a clean URL; the page then reads /ui/data
 // (same cookie) every few seconds and draws plain SVG charts.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
@@ -14,6 +14,7 @@ import { QuotaLedger } from '../db/quota.ts';
 import { campaignWorkflowId } from '../domain/campaign.ts';
 import { warmupWorkflowId } from './warmups.ts';
 import { warmupState, type WarmupState } from '../workflows/warmup-messages.ts';
+import { bearerToken, secretMatcher } from './auth.ts';
 import { dashboardPage, tokenPage } from './dashboard-page.ts';
 
 export interface DashboardOptions {
@@ -26,7 +27,6 @@ export interface DashboardOptions {
 }
 
 const COOKIE = 'wce_session';
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 function cookieValue(request: FastifyRequest): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
@@ -46,16 +46,11 @@ const DATA_REUSE_MS = 2_000;
 const GOVERNOR_QUERY_MS = 2_000;
 
 export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, options) => {
-  const expected = digest(options.apiToken);
-  const valid = (token: unknown) => typeof token === 'string' && timingSafeEqual(digest(token), expected);
+  const valid = secretMatcher(options.apiToken);
   // The cookie holds a value derived from the token, not the token: it opens the dashboard and nothing else.
   const session = createHmac('sha256', options.apiToken).update('wce dashboard session').digest('base64url');
-  const expectedSession = digest(session);
-  const authorised = (request: FastifyRequest) => {
-    const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
-    const cookie = cookieValue(request);
-    return valid(bearer) || (cookie !== undefined && timingSafeEqual(digest(cookie), expectedSession));
-  };
+  const validSession = secretMatcher(session);
+  const authorised = (request: FastifyRequest) => valid(bearerToken(request.headers.authorization)) || validSession(cookieValue(request));
   const html = (reply: FastifyReply, status: number, body: string) => reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
   const signIn = (request: FastifyRequest, reply: FastifyReply, token: unknown) => {
     if (!valid(token)) return html(reply, typeof token === 'string' ? 401 : 400, tokenPage('That token is not valid.'));

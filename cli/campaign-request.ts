@@ -2,13 +2,12 @@
 // CreateCampaign schema in domain/campaign.ts): audience, schedule, body
 // parameters and quiet hours written the short way. Pure; the API validates
 // the result again and names any field it refuses.
+import type { Audience, QuietHours, Schedule } from '../domain/campaign.ts';
 import { UsageError } from './command.ts';
 
 type AttributeValue = string | number | boolean;
-export type Audience = { kind: 'consented' } | { kind: 'filter'; attributes: Record<string, AttributeValue> } | { kind: 'list'; contactIds: string[] };
-export type Schedule = { kind: 'now' } | { kind: 'at'; at: string } | { kind: 'recurring'; cron: string; timeZone: string };
-export type ParameterSource = { value: string } | { field: string; default?: string } | { attribute: string; default?: string };
-export interface QuietHours { start: string; end: string; timeZone: string }
+/** A body parameter as written on the command line; the API checks the field names (and names a wrong one). */
+type ParameterSource = { value: string } | { field: string; default?: string } | { attribute: string; default?: string };
 
 const audienceHelp = 'consented, filter:key=value,… or list:contactId,…';
 

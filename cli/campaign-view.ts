@@ -1,19 +1,6 @@
 // A campaign as the API returns it, and how the command line shows it.
-import type { Audience, Schedule } from './campaign-request.ts';
+import type { Audience, CampaignCounts as CampaignProgress, CampaignStatus, QuietHours, Schedule } from '../domain/campaign.ts';
 import { count, fields } from './output.ts';
-
-export interface CampaignProgress {
-  audience: number;
-  pending: number;
-  sent: number;
-  delivered: number;
-  read: number;
-  failed: number;
-  skipped: number;
-  ambiguous: number;
-  failedByReason: Record<string, number>;
-  skippedByReason: Record<string, number>;
-}
 
 export interface Campaign {
   campaignId: string;
@@ -24,8 +11,8 @@ export interface Campaign {
   schedule: Schedule;
   ratePerSecond: number | null;
   warmup: boolean;
-  quietHours: { start: string; end: string; timeZone: string } | null;
-  status: string;
+  quietHours: QuietHours | null;
+  status: CampaignStatus;
   statusReason: string | null;
   workflowId: string;
   createdAt: string;
@@ -33,7 +20,6 @@ export interface Campaign {
   progress?: CampaignProgress;
 }
 
-export const finalCampaignStatuses = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 function describeAudience(audience: Audience): string {
   if (audience.kind === 'consented') return 'every contact with consent for the template\'s category';

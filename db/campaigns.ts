@@ -6,7 +6,7 @@
 // already done, never send it twice.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { campaignWorkflowId, emptyCounts, skipReasons, type CampaignCounts, type CampaignStatus, type CreateCampaign, type MessageState, type QuietHours } from '../domain/campaign.ts';
+import { campaignWorkflowId, emptyCounts, operatorPauseReason, skipReasons, type CampaignCounts, type CampaignStatus, type CreateCampaign, type MessageState, type QuietHours } from '../domain/campaign.ts';
 import type { ConsentScope } from '../domain/consent.ts';
 import { NotFoundProblem, ValidationProblem } from '../domain/problems.ts';
 import { decodeCursor, pageOf } from './cursor.ts';
@@ -98,9 +98,6 @@ export interface Settlement {
 const WEBHOOK_CAUGHT_UP_MARGIN_MS = 10_000;
 
 const consentColumn = (scope: ConsentScope) => (scope === 'MARKETING' ? 'marketing_consent' : 'utility_consent');
-
-/** The reason the API writes when an operator pauses a campaign. */
-export const operatorPauseReason = 'paused by an operator';
 
 export class CampaignsRepository {
   readonly #db: Db;

@@ -126,6 +126,9 @@ export function resolveParameters(
 
 export const campaignWorkflowId = (campaignId: string): string => `campaign/${campaignId}`;
 
+/** The reason written when an operator pauses a campaign (the API, or an update from the Web UI). */
+export const operatorPauseReason = 'paused by an operator';
+
 /** Counts per state and outcome, for progress and the final record. */
 export interface CampaignCounts {
   audience: number;

@@ -30,7 +30,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { CampaignPlan } from '../activities/campaigns.ts';
-import { emptyCounts, isCampaignFinal, type BatchResult, type CampaignCounts, type CampaignStatus } from '../domain/campaign.ts';
+import { emptyCounts, isCampaignFinal, operatorPauseReason, type BatchResult, type CampaignCounts, type CampaignStatus } from '../domain/campaign.ts';
 import { isFinal, type TemplateStatus } from '../domain/template.ts';
 import { CampaignId, EngineStatus, SenderNumber, TemplateName } from './search-attributes.ts';
 import { campaignProgress, controlCampaign, type CampaignControl, type CampaignProgress } from './campaign-messages.ts';
@@ -214,7 +214,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignProgress> 
       }
       if (state.cancelled) return finish('CANCELLED', 'cancelled');
       if (state.paused) {
-        await setStatus('PAUSED', state.reason ?? 'paused by an operator');
+        await setStatus('PAUSED', state.reason ?? operatorPauseReason);
         await condition(() => !state.paused || state.cancelled);
         state.reason = null;
         continue;

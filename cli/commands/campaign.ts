@@ -1,9 +1,11 @@
 // wce campaign create | status | pause | resume | cancel: /v1/campaigns.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCampaignBody } from '../campaign-request.ts';
-import { campaignSummary, finalCampaignStatuses, settled, type Campaign } from '../campaign-view.ts';
+import { campaignSummary, settled, type Campaign } from '../campaign-view.ts';
+import { isCampaignFinal, operatorPauseReason } from '../../domain/campaign.ts';
 import { read, UsageError, type Command } from '../command.ts';
 import { count, err, out, printJson } from '../output.ts';
+import { controlCommand } from './control.ts';
 import { ProgressBar } from '../progress-bar.ts';
 
 const campaignPath = (id: string) => `/v1/campaigns/${encodeURIComponent(id)}`;
@@ -72,8 +74,8 @@ async function waitForEnd(get: () => Promise<Campaign>, timeoutS: number | undef
   const extra = (c: Campaign) => `${c.status} · ${count(c.progress?.sent ?? 0)} sent · ${count((c.progress?.failed ?? 0) + (c.progress?.skipped ?? 0))} failed or skipped`;
   // The engine pauses a campaign that every send would fail (credentials, balance, a template Meta refuses):
   // that waits for a person, so the wait ends there too (exit 1: it did not complete).
-  const stuck = (c: Campaign) => c.status === 'PAUSED' && c.statusReason !== 'paused by an operator';
-  while (!finalCampaignStatuses.has(campaign.status) && !stuck(campaign) && Date.now() < deadline) {
+  const stuck = (c: Campaign) => c.status === 'PAUSED' && c.statusReason !== operatorPauseReason;
+  while (!isCampaignFinal(campaign.status) && !stuck(campaign) && Date.now() < deadline) {
     bar.setTotal(campaign.progress?.audience ?? 0);
     bar.update(campaign.progress ? settled(campaign.progress) : 0, extra(campaign));
     await sleep(1000);
@@ -107,29 +109,13 @@ export const campaignStatus: Command = {
     else out(campaignSummary(campaign));
     if (!values.wait) return 0;
     if (campaign.status === 'COMPLETED') return 0;
-    err(finalCampaignStatuses.has(campaign.status) ? `The campaign ended ${campaign.status}.` : `Still ${campaign.status} after ${timeout} s.`);
+    err(isCampaignFinal(campaign.status) ? `The campaign ended ${campaign.status}.` : `Still ${campaign.status} after ${timeout} s.`);
     return 1;
   },
 };
 
-function campaignControl(control: 'pause' | 'resume' | 'cancel', summary: string): Command {
-  return {
-    words: ['campaign', control],
-    summary,
-    usage: '<campaignId> [--json]',
-    options: {},
-    optionHelp: [],
-    notes: ['A refusal (already paused, not paused, already ended) is a 409 with the reason, exit code 1.'],
-    examples: [`wce campaign ${control} 7c1e0a52-6f0e-4a43-9a57-0d7b7f2c8e11`],
-    positionals: { min: 1, max: 1 },
-    async run({ positionals, json, api }) {
-      const campaign = await api().post<Campaign>(`${campaignPath(positionals[0]!)}/${control}`);
-      if (json) printJson(campaign);
-      else out(campaignSummary(campaign));
-      return 0;
-    },
-  };
-}
+const campaignControl = (control: 'pause' | 'resume' | 'cancel', summary: string) => controlCommand<Campaign>(
+  { word: 'campaign', idName: 'campaignId', exampleId: '7c1e0a52-6f0e-4a43-9a57-0d7b7f2c8e11', path: campaignPath, summarise: campaignSummary }, control, summary);
 
 export const campaignPause = campaignControl('pause', 'pause a campaign: the batch in flight stops within seconds; nothing more is sent until resumed');
 export const campaignResume = campaignControl('resume', 'resume a paused campaign');

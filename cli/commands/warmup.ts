@@ -2,6 +2,7 @@
 // of a business portfolio (/v1/warmups).
 import { read, UsageError, type Command, type OptionValues } from '../command.ts';
 import { out, printJson } from '../output.ts';
+import { controlCommand } from './control.ts';
 import { warmupSummary, type Warmup } from '../warmup-view.ts';
 
 const warmupPath = (portfolioId: string) => `/v1/warmups/${encodeURIComponent(portfolioId)}`;
@@ -70,24 +71,8 @@ export const warmupStatus: Command = {
   },
 };
 
-function warmupControl(control: 'pause' | 'resume' | 'cancel', summary: string): Command {
-  return {
-    words: ['warmup', control],
-    summary,
-    usage: '<portfolioId> [--json]',
-    options: {},
-    optionHelp: [],
-    notes: ['A refusal (already paused, not paused, already ended) is a 409 with the reason, exit code 1.'],
-    examples: [`wce warmup ${control} 556677889900`],
-    positionals: { min: 1, max: 1 },
-    async run({ positionals, json, api }) {
-      const warmup = await api().post<Warmup>(`${warmupPath(positionals[0]!)}/${control}`);
-      if (json) printJson(warmup);
-      else out(warmupSummary(warmup));
-      return 0;
-    },
-  };
-}
+const warmupControl = (control: 'pause' | 'resume' | 'cancel', summary: string) => controlCommand<Warmup>(
+  { word: 'warmup', idName: 'portfolioId', exampleId: '556677889900', path: warmupPath, summarise: warmupSummary }, control, summary);
 
 export const warmupPause = warmupControl('pause', 'pause the warm-up: business-initiated sends of the portfolio are held');
 export const warmupResume = warmupControl('resume', 'resume a paused warm-up');
